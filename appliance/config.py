@@ -1,0 +1,174 @@
+"""Typed kiosk configuration: defaults → /etc/kiosk/kiosk.toml → boot partition → environment.
+
+Strict, as Klipper is: an unknown section or key, a wrong type or a value out of range is a
+ConfigError that names the key and the file it came from. Read once at start and passed
+down; nothing keeps a global settings object. docs/config.md lists every key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_type_hints
+
+SYSTEM_FILE = Path("/etc/kiosk/kiosk.toml")
+BOOT_FILE = Path("/boot/firmware/kiosk.toml")
+ENV_PREFIX = "KIOSK_"
+
+
+class ConfigError(ValueError):
+    """A configuration value that cannot be used; the message names key and source."""
+
+
+def _range(lo: float | None = None, hi: float | None = None) -> dict[str, Any]:
+    return {"lo": lo, "hi": hi}
+
+
+def _choice(*options: str) -> dict[str, Any]:
+    return {"choices": options}
+
+
+@dataclass(frozen=True)
+class KioskSection:
+    id: str = "demo-kiosk"
+    """Kiosk id: the MQTT user name and certificate CN. Letters, digits, '-', '_'."""
+    store_name: str = "Demo Store"
+    """Printed at the top of every receipt."""
+    currency: str = field(default="EUR", metadata=_choice("EUR", "PLN", "GBP", "USD"))
+    """ISO 4217 currency of every price in the catalog."""
+    locale: str = field(default="en_GB", metadata=_choice("en_GB", "en_US", "de_DE", "pl_PL"))
+    """Locale for money and dates on screen and receipt."""
+    data_dir: str = "/var/lib/kiosk"
+    """Directory of the store of record (the data partition on a Pi)."""
+    thank_you_s: float = field(default=5.0, metadata=_range(1, 60))
+    """Seconds the thank-you screen stays up."""
+
+
+@dataclass(frozen=True)
+class DevicesSection:
+    scanner: str = field(default="evdev", metadata=_choice("evdev", "sim"))
+    """Barcode scanner adapter."""
+    printer: str = field(default="escpos-network", metadata=_choice("escpos-network", "sim"))
+    """Receipt printer adapter."""
+    gpio: str = field(default="lgpio", metadata=_choice("lgpio", "sim"))
+    """Pin factory for the light tower, drawer, key switch and help button."""
+    card_terminal: str = field(default="sim", metadata=_choice("sim"))
+    """Card terminal adapter (only the simulated terminal exists so far)."""
+
+
+@dataclass(frozen=True)
+class PrinterSection:
+    host: str = "127.0.0.1"
+    """Network printer address (escpos-network)."""
+    port: int = field(default=9100, metadata=_range(1, 65535))
+    """Network printer TCP port."""
+    timeout_s: float = field(default=5.0, metadata=_range(0.1, 60))
+    """Every printer write and status read gives up after this many seconds."""
+
+
+@dataclass(frozen=True)
+class BrokerSection:
+    enabled: bool = True
+    """Report to head office over MQTT."""
+    host: str = "127.0.0.1"
+    """MQTT broker host name."""
+    port: int = field(default=1883, metadata=_range(1, 65535))
+    """MQTT broker port."""
+    keepalive_s: int = field(default=30, metadata=_range(5, 600))
+    """MQTT keepalive, seconds."""
+
+
+@dataclass(frozen=True)
+class UiSection:
+    width: int = field(default=800, metadata=_range(320, 7680))
+    """Window or screen width in pixels."""
+    height: int = field(default=480, metadata=_range(240, 7680))
+    """Window or screen height in pixels."""
+    fullscreen: bool = False
+    """Take the whole display (on the kiosk itself)."""
+
+
+@dataclass(frozen=True)
+class Config:
+    kiosk: KioskSection = field(default_factory=KioskSection)
+    devices: DevicesSection = field(default_factory=DevicesSection)
+    printer: PrinterSection = field(default_factory=PrinterSection)
+    broker: BrokerSection = field(default_factory=BrokerSection)
+    ui: UiSection = field(default_factory=UiSection)
+
+
+SIM_DEVICES = DevicesSection(scanner="sim", printer="sim", gpio="sim", card_terminal="sim")
+
+
+def load(
+    files: list[Path] | None = None,
+    env: Mapping[str, str] | None = None,
+    base: Config | None = None,
+) -> Config:
+    """Apply each existing file, then the environment, over `base` (or the defaults)."""
+    config = base or Config()
+    for path in files if files is not None else [SYSTEM_FILE, BOOT_FILE]:
+        if path.exists():
+            try:
+                data = tomllib.loads(path.read_text(encoding="utf-8"))
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
+                raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+            config = merge(config, data, str(path))
+    return merge(config, _from_env(os.environ if env is None else env), "environment")
+
+
+def merge(config: Config, data: Mapping[str, Any], source: str) -> Config:
+    """Return `config` with the sections and keys in `data` replaced, strictly checked."""
+    sections = {f.name: f for f in dataclasses.fields(config)}
+    updates: dict[str, Any] = {}
+    for name, values in data.items():
+        if name not in sections:
+            raise ConfigError(f"{source}: unknown section [{name}]")
+        if not isinstance(values, Mapping):
+            raise ConfigError(f"{source}: [{name}] must be a table")
+        updates[name] = _merge_section(getattr(config, name), values, f"{source}: {name}")
+    return dataclasses.replace(config, **updates)
+
+
+def _merge_section(section: Any, values: Mapping[str, Any], where: str) -> Any:
+    fields = {f.name: f for f in dataclasses.fields(section)}
+    hints = get_type_hints(type(section))
+    changes: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in fields:
+            raise ConfigError(f"{where}.{key}: unknown key")
+        changes[key] = _check(value, hints[key], fields[key].metadata, f"{where}.{key}")
+    return dataclasses.replace(section, **changes)
+
+
+def _check(value: Any, kind: type, meta: Mapping[str, Any], where: str) -> Any:
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ConfigError(f"{where}: expected {kind.__name__}, got {value!r}")
+    choices = meta.get("choices")
+    if choices and value not in choices:
+        raise ConfigError(f"{where}: {value!r} is not one of {', '.join(choices)}")
+    lo, hi = meta.get("lo"), meta.get("hi")
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        raise ConfigError(f"{where}: {value!r} is outside {lo}..{hi}")
+    return value
+
+
+def _from_env(env: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    """KIOSK_BROKER__PORT=1884 → {"broker": {"port": 1884}} (TOML value syntax)."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, raw in env.items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        section, key = name[len(ENV_PREFIX) :].lower().split("__", 1)
+        try:
+            value = tomllib.loads(f"v = {raw}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw  # a bare word is a string
+        out.setdefault(section, {})[key] = value
+    return out

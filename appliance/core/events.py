@@ -1,0 +1,134 @@
+"""Inputs to the core: past-tense facts. The one catalogue of event names.
+
+Every event carries `at`, a monotonic timestamp in seconds from the shell's clock;
+the core never reads a clock of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from appliance.core.barcodes import Scan
+from appliance.core.products import Product
+
+
+class KeyPosition(StrEnum):
+    NORMAL = "normal"
+    STAFF = "staff"
+
+
+class PaperState(StrEnum):
+    OK = "ok"
+    LOW = "low"
+    OUT = "out"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Event:
+    at: float
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Tick(Event):
+    """Time passed; deadlines in the state are checked against `at`."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BarcodeScanned(Event):
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ItemLookedUp(Event):
+    """The store's answer to LookUpItem: the product, or None when it is not in the catalog."""
+
+    scan: Scan
+    product: Product | None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Touched(Event):
+    """A screen button was touched (button ids are listed in appliance/core/buttons.py)."""
+
+    button: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class KeyTurned(Event):
+    position: KeyPosition
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class HelpButtonPressed(Event):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PaymentApproved(Event):
+    method: str
+    reference: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PaymentDeclined(Event):
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SaleCommitted(Event):
+    """The store committed the sale, its stock movements and its outbox row in one transaction."""
+
+    sale_id: str
+    seq: int
+    wall_at: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SaleCommitFailed(Event):
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReceiptPrinted(Event):
+    sale_id: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PrintFailed(Event):
+    sale_id: str
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PrinterStatusChanged(Event):
+    online: bool
+    paper: PaperState
+    reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ScannerLost(Event):
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ScannerFound(Event):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DrawerSensorChanged(Event):
+    is_open: bool
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReportAcked(Event):
+    """Head office acknowledged these outbox events at the application level."""
+
+    event_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BrokerLinkChanged(Event):
+    connected: bool

@@ -1,0 +1,65 @@
+"""Light-tower semantics: the one table from kiosk state to a lamp (pure).
+
+One colour at a time, red over amber over green:
+green steady = available, green blinking = paper low, amber = help or approval pending,
+red = blocking or out of service. The same Signal is what head office is told.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from appliance.core.events import PaperState
+from appliance.core.state import BLOCKING_STATES, Checkout, KioskState
+
+
+class Signal(StrEnum):
+    AVAILABLE = "available"
+    PAPER_LOW = "paper-low"
+    ASSIST = "assist"
+    BLOCKED = "blocked"
+    OUT_OF_SERVICE = "out-of-service"
+
+
+class Colour(StrEnum):
+    GREEN = "green"
+    AMBER = "amber"
+    RED = "red"
+    OFF = "off"
+
+
+@dataclass(frozen=True, slots=True)
+class Lamp:
+    colour: Colour
+    blinking: bool = False
+
+
+TOWER: dict[Signal, Lamp] = {
+    Signal.AVAILABLE: Lamp(Colour.GREEN),
+    Signal.PAPER_LOW: Lamp(Colour.GREEN, blinking=True),
+    Signal.ASSIST: Lamp(Colour.AMBER),
+    Signal.BLOCKED: Lamp(Colour.RED),
+    Signal.OUT_OF_SERVICE: Lamp(Colour.RED),
+}
+
+
+def signal_for(state: KioskState) -> Signal:
+    """The one signal the state shows, highest priority first."""
+    if state.checkout is Checkout.OUT_OF_SERVICE:
+        return Signal.OUT_OF_SERVICE
+    if state.checkout in BLOCKING_STATES or not state.devices.scanner_ok:
+        return Signal.BLOCKED
+    if (
+        state.help_requested
+        or state.devices.paper is PaperState.OUT
+        or not state.devices.printer_online
+    ):
+        return Signal.ASSIST
+    if state.devices.paper is PaperState.LOW:
+        return Signal.PAPER_LOW
+    return Signal.AVAILABLE
+
+
+def lamp_for(state: KioskState) -> Lamp:
+    return TOWER[signal_for(state)]

@@ -1,0 +1,77 @@
+"""The store's schema and its migrations, one list, applied in order at open.
+
+Each migration runs in its own transaction together with the `user_version` bump, so a
+power cut leaves the database at either the old or the new version, never between.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[str, ...] = (
+    # version 1: the walking skeleton
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE sequences (name TEXT PRIMARY KEY, last INTEGER NOT NULL);
+    CREATE TABLE products (
+        gtin TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        price_minor INTEGER NOT NULL CHECK (price_minor >= 0),
+        vat_rate_bp INTEGER NOT NULL CHECK (vat_rate_bp BETWEEN 0 AND 10000),
+        age_limit INTEGER,
+        weighed INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;
+    CREATE TABLE promotions (
+        promo_id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        quantity INTEGER NOT NULL CHECK (quantity >= 1),
+        bundle_price_minor INTEGER,
+        free_units INTEGER NOT NULL DEFAULT 0,
+        gtins TEXT NOT NULL
+    );
+    CREATE TABLE stock (gtin TEXT PRIMARY KEY, level INTEGER NOT NULL) WITHOUT ROWID;
+    CREATE TABLE stock_movements (
+        id INTEGER PRIMARY KEY,
+        gtin TEXT NOT NULL,
+        delta INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        sale_id TEXT,
+        at TEXT NOT NULL
+    );
+    CREATE TABLE sales (
+        sale_id TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL UNIQUE,
+        at TEXT NOT NULL,
+        currency TEXT NOT NULL,
+        total_minor INTEGER NOT NULL,
+        saved_minor INTEGER NOT NULL,
+        payment_method TEXT NOT NULL,
+        payment_reference TEXT NOT NULL
+    );
+    CREATE TABLE sale_lines (
+        sale_id TEXT NOT NULL REFERENCES sales(sale_id),
+        line_no INTEGER NOT NULL,
+        gtin TEXT NOT NULL,
+        name TEXT NOT NULL,
+        quantity INTEGER NOT NULL,
+        unit_price_minor INTEGER NOT NULL,
+        total_minor INTEGER NOT NULL,
+        vat_rate_bp INTEGER NOT NULL,
+        PRIMARY KEY (sale_id, line_no)
+    );
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        event_id TEXT NOT NULL UNIQUE,
+        stream TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        payload BLOB NOT NULL,
+        UNIQUE (stream, seq)
+    );
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        action TEXT NOT NULL,
+        detail TEXT NOT NULL
+    );
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)

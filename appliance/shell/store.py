@@ -1,0 +1,350 @@
+"""The store of record: SQLite in WAL mode with synchronous=FULL, one writer (the main loop).
+
+docs/decisions/0001-sqlite-store-of-record.md says why SQLite. A paid sale, its stock
+movements and its outbox row are one transaction: either all are on disk or none is.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+from appliance import wire
+from appliance.core.effects import SaleDraft
+from appliance.core.products import Product
+from appliance.core.promotions import Promotion
+from appliance.shell.schema import MIGRATIONS, SCHEMA_VERSION
+
+
+class StoreError(Exception):
+    """The store cannot do what was asked; the message says why in kiosk words."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    id: int
+    event_id: str
+    stream: str
+    seq: int
+    payload: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class CommittedSale:
+    sale_id: str
+    seq: int
+    event_id: str
+
+
+class Store:
+    """Open with Store.open(path); use as a context manager or call close()."""
+
+    def __init__(self, db: sqlite3.Connection, path: str) -> None:
+        self._db = db
+        self.path = path
+
+    @classmethod
+    def open(cls, path: str | Path) -> Store:
+        path = str(path)
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            db.execute("PRAGMA foreign_keys=ON")
+            db.execute("PRAGMA busy_timeout=5000")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot open the store at {path}: {exc}") from exc
+        store = cls(db, path)
+        store._migrate()
+        return store
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None  # type: ignore[assignment]
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- schema ------------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"the store is version {version}, newer than this software ({SCHEMA_VERSION})"
+            )
+        for number in range(version + 1, SCHEMA_VERSION + 1):
+            with self._transaction():
+                for statement in MIGRATIONS[number - 1].split(";"):
+                    if statement.strip():
+                        self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version={number}")
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db)
+
+    # -- catalog -----------------------------------------------------------------------
+
+    def replace_catalog(
+        self,
+        products: Iterable[Product],
+        promotions: Iterable[Promotion] = (),
+        stock: dict[str, int] | None = None,
+        at: str = "",
+    ) -> None:
+        """Load a whole catalog atomically (demo data, scenarios, first provisioning)."""
+        with self._transaction():
+            self._db.execute("DELETE FROM products")
+            self._db.execute("DELETE FROM promotions")
+            self._db.executemany(
+                "INSERT INTO products VALUES (?,?,?,?,?,?)",
+                [
+                    (p.gtin, p.name, p.price_minor, p.vat_rate_bp, p.age_limit, int(p.weighed))
+                    for p in products
+                ],
+            )
+            self._db.executemany(
+                "INSERT INTO promotions VALUES (?,?,?,?,?,?)",
+                [
+                    (
+                        p.promo_id,
+                        p.name,
+                        p.quantity,
+                        p.bundle_price_minor,
+                        p.free_units,
+                        json.dumps(sorted(p.gtins)),
+                    )
+                    for p in promotions
+                ],
+            )
+            for gtin, level in (stock or {}).items():
+                self._set_stock(gtin, level, "count", at)
+
+    def product(self, gtin: str) -> Product | None:
+        row = self._db.execute(
+            "SELECT gtin, name, price_minor, vat_rate_bp, age_limit, weighed"
+            " FROM products WHERE gtin = ?",
+            (gtin,),
+        ).fetchone()
+        if row is None:
+            return None
+        return Product(row[0], row[1], row[2], row[3], row[4], bool(row[5]))
+
+    def promotions(self) -> tuple[Promotion, ...]:
+        rows = self._db.execute(
+            "SELECT promo_id, name, quantity, bundle_price_minor, free_units, gtins"
+            " FROM promotions ORDER BY promo_id"
+        ).fetchall()
+        return tuple(
+            Promotion(r[0], r[1], frozenset(json.loads(r[5])), r[2], r[3], r[4]) for r in rows
+        )
+
+    def product_count(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM products").fetchone()[0])
+
+    # -- stock -------------------------------------------------------------------------
+
+    def stock_level(self, gtin: str) -> int | None:
+        row = self._db.execute("SELECT level FROM stock WHERE gtin = ?", (gtin,)).fetchone()
+        return None if row is None else int(row[0])
+
+    def _set_stock(self, gtin: str, level: int, reason: str, at: str) -> None:
+        old = self.stock_level(gtin) or 0
+        self._move_stock(gtin, level - old, reason, None, at)
+
+    def _move_stock(self, gtin: str, delta: int, reason: str, sale_id: str | None, at: str) -> None:
+        self._db.execute(
+            "INSERT INTO stock (gtin, level) VALUES (?, ?)"
+            " ON CONFLICT (gtin) DO UPDATE SET level = level + excluded.level",
+            (gtin, delta),
+        )
+        self._db.execute(
+            "INSERT INTO stock_movements (gtin, delta, reason, sale_id, at) VALUES (?,?,?,?,?)",
+            (gtin, delta, reason, sale_id, at),
+        )
+
+    # -- sales -------------------------------------------------------------------------
+
+    def commit_sale(
+        self, draft: SaleDraft, kiosk_id: str, wall_at: str, clock_synced: bool
+    ) -> CommittedSale:
+        """Sale, lines, stock movements and the outbox row: one fsync'd transaction."""
+        sale_id = str(uuid.uuid4())
+        event_id = str(uuid.uuid4())
+        try:
+            with self._transaction():
+                seq = self._next("sale")
+                totals = draft.totals
+                self._db.execute(
+                    "INSERT INTO sales VALUES (?,?,?,?,?,?,?,?)",
+                    (
+                        sale_id,
+                        seq,
+                        wall_at,
+                        draft.currency,
+                        totals.total_minor,
+                        totals.saved_minor,
+                        draft.payment_method,
+                        draft.payment_reference,
+                    ),
+                )
+                self._db.executemany(
+                    "INSERT INTO sale_lines VALUES (?,?,?,?,?,?,?,?)",
+                    [
+                        (
+                            sale_id,
+                            line.line_no,
+                            line.product.gtin,
+                            line.product.name,
+                            line.quantity,
+                            line.unit_price_minor,
+                            line.total_minor,
+                            line.product.vat_rate_bp,
+                        )
+                        for line in draft.lines
+                    ],
+                )
+                for line in draft.lines:
+                    self._move_stock(line.product.gtin, -line.quantity, "sale", sale_id, wall_at)
+                body = sale_body(sale_id, seq, draft)
+                self._append_outbox(
+                    event_id, kiosk_id, wire.STREAM_SALES, wall_at, clock_synced, body
+                )
+        except sqlite3.Error as exc:
+            raise StoreError(f"the sale could not be saved: {exc}") from exc
+        return CommittedSale(sale_id, seq, event_id)
+
+    def _next(self, name: str) -> int:
+        row = self._db.execute(
+            "INSERT INTO sequences (name, last) VALUES (?, 1)"
+            " ON CONFLICT (name) DO UPDATE SET last = last + 1 RETURNING last",
+            (name,),
+        ).fetchone()
+        return int(row[0])
+
+    def sales_count(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM sales").fetchone()[0])
+
+    def sale_ids(self) -> list[str]:
+        return [r[0] for r in self._db.execute("SELECT sale_id FROM sales ORDER BY seq")]
+
+    # -- outbox ------------------------------------------------------------------------
+
+    def _append_outbox(
+        self,
+        event_id: str,
+        kiosk_id: str,
+        stream: str,
+        at: str,
+        synced: bool,
+        body: dict[str, object],
+    ) -> None:
+        seq = self._next(f"stream:{stream}")
+        envelope = wire.Envelope(event_id, kiosk_id, stream, seq, at, synced, body)
+        self._db.execute(
+            "INSERT INTO outbox (event_id, stream, seq, payload) VALUES (?,?,?,?)",
+            (event_id, stream, seq, envelope.to_json()),
+        )
+
+    def outbox_pending(self, limit: int, after_id: int = 0) -> list[OutboxRow]:
+        rows = self._db.execute(
+            "SELECT id, event_id, stream, seq, payload FROM outbox"
+            " WHERE id > ? ORDER BY id LIMIT ?",
+            (after_id, limit),
+        ).fetchall()
+        return [OutboxRow(r[0], r[1], r[2], r[3], bytes(r[4])) for r in rows]
+
+    def mark_delivered(self, event_ids: Iterable[str]) -> int:
+        """Remove acknowledged rows. Unknown or repeated ids change nothing."""
+        with self._transaction():
+            cur = self._db.executemany(
+                "DELETE FROM outbox WHERE event_id = ?", [(e,) for e in event_ids]
+            )
+        return int(cur.rowcount)
+
+    def outbox_depth(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM outbox").fetchone()[0])
+
+    # -- audit -------------------------------------------------------------------------
+
+    def audit(self, action: str, detail: str, at: str) -> None:
+        with self._transaction():
+            self._db.execute(
+                "INSERT INTO audit (at, action, detail) VALUES (?,?,?)", (at, action, detail)
+            )
+
+    def audit_log(self) -> list[tuple[str, str, str]]:
+        return [
+            (r[0], r[1], r[2])
+            for r in self._db.execute("SELECT at, action, detail FROM audit ORDER BY id")
+        ]
+
+
+def sale_body(sale_id: str, seq: int, draft: SaleDraft) -> dict[str, object]:
+    """The sale as head office receives it (validated by wire.validate_sale_body)."""
+    totals = draft.totals
+    return {
+        "sale_id": sale_id,
+        "sale_seq": seq,
+        "currency": draft.currency,
+        "total_minor": totals.total_minor,
+        "saved_minor": totals.saved_minor,
+        "payment": {"method": draft.payment_method, "reference": draft.payment_reference},
+        "lines": [
+            {
+                "line_no": line.line_no,
+                "gtin": line.product.gtin,
+                "name": line.product.name,
+                "quantity": line.quantity,
+                "unit_price_minor": line.unit_price_minor,
+                "total_minor": line.total_minor,
+                "vat_rate_bp": line.product.vat_rate_bp,
+            }
+            for line in draft.lines
+        ],
+        "savings": [
+            {"promo_id": s.promo_id, "name": s.name, "amount_minor": s.amount_minor}
+            for s in totals.savings
+        ],
+        "tax": [
+            {"rate_bp": t.rate_bp, "gross_minor": t.gross_minor, "tax_minor": t.tax_minor}
+            for t in totals.tax_rows
+        ],
+    }
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self._db.execute("COMMIT")
+        else:
+            self._db.execute("ROLLBACK")
