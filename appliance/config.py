@@ -71,6 +71,30 @@ class PrinterSection:
 
 
 @dataclass(frozen=True)
+class GpioSection:
+    """BCM pin numbers (GPIO17 = 17) of the devices on the 40-pin header; docs/wiring.md."""
+
+    tower_red: int = field(default=17, metadata=_range(2, 27))
+    """Light tower red lamp (relay or MOSFET input, active high)."""
+    tower_amber: int = field(default=27, metadata=_range(2, 27))
+    """Light tower amber lamp."""
+    tower_green: int = field(default=22, metadata=_range(2, 27))
+    """Light tower green lamp."""
+    drawer_solenoid: int = field(default=24, metadata=_range(2, 27))
+    """Cash drawer solenoid driver input (active high)."""
+    drawer_sensor: int = field(default=25, metadata=_range(2, 27))
+    """Cash drawer switch to ground: closed drawer pulls the pin low."""
+    key_switch: int = field(default=5, metadata=_range(2, 27))
+    """Staff key switch to ground: staff position pulls the pin low."""
+    help_button: int = field(default=6, metadata=_range(2, 27))
+    """Customer help button to ground."""
+    drawer_pulse_s: float = field(default=0.2, metadata=_range(0.05, 1.0))
+    """Solenoid pulse length in seconds (most drawers want 100-250 ms; longer burns coils)."""
+    blink_s: float = field(default=0.5, metadata=_range(0.1, 2.0))
+    """Half-period of a blinking lamp, seconds."""
+
+
+@dataclass(frozen=True)
 class BrokerSection:
     enabled: bool = True
     """Report to head office over MQTT."""
@@ -97,6 +121,7 @@ class Config:
     kiosk: KioskSection = field(default_factory=KioskSection)
     devices: DevicesSection = field(default_factory=DevicesSection)
     printer: PrinterSection = field(default_factory=PrinterSection)
+    gpio: GpioSection = field(default_factory=GpioSection)
     broker: BrokerSection = field(default_factory=BrokerSection)
     ui: UiSection = field(default_factory=UiSection)
 

@@ -241,6 +241,41 @@ class Store:
     def sales_count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM sales").fetchone()[0])
 
+    def sales(self) -> list[dict[str, object]]:
+        """Every committed sale with its lines, oldest first (exports, scenarios)."""
+        out: list[dict[str, object]] = []
+        for row in self._db.execute(
+            "SELECT sale_id, seq, at, currency, total_minor, saved_minor, payment_method,"
+            " payment_reference FROM sales ORDER BY seq"
+        ).fetchall():
+            lines = self._db.execute(
+                "SELECT line_no, gtin, name, quantity, unit_price_minor, total_minor, vat_rate_bp"
+                " FROM sale_lines WHERE sale_id = ? ORDER BY line_no",
+                (row[0],),
+            ).fetchall()
+            keys = (
+                "line_no",
+                "gtin",
+                "name",
+                "quantity",
+                "unit_price_minor",
+                "total_minor",
+                "vat_rate_bp",
+            )
+            out.append(
+                {
+                    "sale_id": row[0],
+                    "seq": row[1],
+                    "at": row[2],
+                    "currency": row[3],
+                    "total_minor": row[4],
+                    "saved_minor": row[5],
+                    "payment": {"method": row[6], "reference": row[7]},
+                    "lines": [dict(zip(keys, line, strict=True)) for line in lines],
+                }
+            )
+        return out
+
     def sale_ids(self) -> list[str]:
         return [r[0] for r in self._db.execute("SELECT sale_id FROM sales ORDER BY seq")]
 

@@ -1,0 +1,75 @@
+# kiosk: `make run` starts the simulator, `make test` checks everything. `make help` lists all.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HEADLESS ?=
+export PYTHONDONTWRITEBYTECODE := 1
+
+.DEFAULT_GOAL := help
+
+help: ## list every target
+	@grep -E '^[a-z][a-z0-9-]*:.*## ' $(MAKEFILE_LIST) | \
+	  awk 'BEGIN {FS = ":.*## "}; {printf "  make %-16s %s\n", $$1, $$2}'
+
+debian-deps: ## install the Debian packages the kiosk and its tests need (as root)
+	@missing=""; \
+	command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || missing="$$missing mosquitto"; \
+	command -v systemd-analyze >/dev/null || missing="$$missing systemd"; \
+	command -v gcc >/dev/null || missing="$$missing gcc"; \
+	$(PY) -c 'import ensurepip' 2>/dev/null || missing="$$missing python3-venv"; \
+	$(PY) -c 'import sysconfig,os,sys; sys.exit(not os.path.exists(sysconfig.get_paths()["include"]+"/Python.h"))' \
+	  || missing="$$missing python3-dev"; \
+	[ -e /usr/include/linux/input.h ] || missing="$$missing linux-libc-dev"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "run as root, or: sudo apt-get install$$missing" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+$(STAMP): pyproject.toml requirements.lock
+	@$(MAKE) --no-print-directory debian-deps
+	@[ -x $(BIN)/python ] || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -c requirements.lock -e '.[dev]'
+	@touch $@
+
+venv: $(STAMP) ## create .venv and install the kiosk with pinned dependencies
+
+lock: ## re-pin requirements.lock from a fresh resolve (then review the diff)
+	rm -rf /tmp/kiosk-lock && $(PY) -m venv /tmp/kiosk-lock
+	/tmp/kiosk-lock/bin/pip install -q -e '.[dev]'
+	/tmp/kiosk-lock/bin/pip freeze --exclude-editable | grep -vi '^kiosk' > requirements.lock
+
+lint: $(STAMP) ## ruff: style, imports, and the pure-core import ban
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP) ## mypy --strict over every package
+	$(BIN)/mypy
+
+test: lint typecheck ## lint, type-check and run the test suite (what CI runs)
+	$(BIN)/python -m pytest -q
+
+test-slow: $(STAMP) ## the long fault-injection suites (power cuts, broker chaos, image boot)
+	$(BIN)/python -m pytest -q -m slow
+
+test-hw: $(STAMP) ## on a Raspberry Pi with the kiosk wired up: real GPIO, scanner, printer
+	KIOSK_HW=1 $(BIN)/python -m pytest -q -m hw
+
+run: $(STAMP) ## the kiosk with simulated hardware and a demo catalog (HEADLESS=1: no window)
+	$(BIN)/kiosk run --sim $(if $(HEADLESS),--headless)
+
+scenarios: $(STAMP) ## run every scenario in tests/scenarios
+	@for f in tests/scenarios/*.scenario; do $(BIN)/kiosk scenario "$$f" || exit 1; done
+
+bench: $(STAMP) ## run bench/ and write docs/benchmarks.md
+	$(BIN)/python -m bench.run
+
+screens: $(STAMP) ## render the documentation screenshots into docs/screens
+	$(BIN)/python -m ui.shots docs/screens
+
+clean: ## remove the venv, caches and the simulator's store
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info
+
+.PHONY: help debian-deps venv lock lint typecheck test test-slow test-hw run scenarios bench screens clean

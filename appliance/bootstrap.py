@@ -1,0 +1,217 @@
+"""Composition root: config → devices (real or twin, by name) → store → loop. Nothing else
+knows concrete classes. A twin is only ever chosen by name (`--sim` or config), never as
+a fallback for missing hardware.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from appliance.catalog_file import Catalog, load_json
+from appliance.config import SIM_DEVICES, Config
+from appliance.core.signals import Colour, Lamp
+from appliance.core.state import KioskState, Rules
+from appliance.ports import CardTerminal, Clock, Device, HelpButton, KeySwitch, ReceiptPrinter
+from appliance.ports import Scanner as ScannerPort
+from appliance.shell.loop import Loop
+from appliance.shell.runner import Ports, Runner
+from appliance.shell.store import Store
+from drivers.gpio import GpioDrawer, GpioHelpButton, GpioKeySwitch, GpioLightTower
+from drivers.sim.card_terminal_sim import SimCardTerminal
+from drivers.sim.gpio_sim import SimGpioBench
+from drivers.sim.printer_sim import SimReceiptPrinter
+from drivers.sim.scanner_sim import SimScanner
+from drivers.sim.speaker_sim import SimSpeaker
+
+log = logging.getLogger(__name__)
+
+DEMO_CATALOG = Path(__file__).parent / "demo" / "catalog.json"
+SAFE_LAMP = Lamp(Colour.RED)
+
+
+class DeviceUnavailable(RuntimeError):
+    """A configured device cannot be built; the kiosk must not sell without it."""
+
+
+@dataclass
+class SimHardware:
+    """Handles on every twin, for the simulator's keys, scenarios and tests."""
+
+    scanner: SimScanner
+    printer: SimReceiptPrinter
+    terminal: SimCardTerminal
+    gpio: SimGpioBench
+    speaker: SimSpeaker
+
+
+class Kiosk:
+    """The assembled kiosk: start(), then run_once() from the main thread, then close()."""
+
+    def __init__(
+        self,
+        config: Config,
+        clock: Clock,
+        store: Store,
+        loop: Loop,
+        devices: list[Device],
+        inputs: list[Any],
+        sim: SimHardware | None,
+        reporter: Any | None,
+    ) -> None:
+        self.config = config
+        self.clock = clock
+        self.store = store
+        self.loop = loop
+        self.sim = sim
+        self.reporter = reporter
+        self._devices = devices
+        self._inputs = inputs
+        self.tower: GpioLightTower = devices[0]  # type: ignore[assignment]
+        self._closed = False
+
+    @property
+    def state(self) -> KioskState:
+        return self.loop.state
+
+    def start(self) -> None:
+        for device in self._inputs:
+            device.start(self.loop.emit)
+        if self.reporter is not None:
+            self.reporter.start()
+        self.loop.process_pending()
+
+    def run_once(self, timeout_s: float) -> None:
+        """Wait for input or a deadline (at most timeout_s), step it, report what is due."""
+        self.loop.wait(timeout_s)
+        if self.reporter is not None:
+            self.reporter.pump(self.store)
+
+    def close(self) -> None:
+        """Drive every output to a safe state (tower red, drawer untouched), release all."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self.tower.show(SAFE_LAMP)
+        except Exception:
+            log.exception("could not show the safe lamp")
+        for part in [self.reporter, *reversed(self._devices)]:
+            if part is None:
+                continue
+            try:
+                part.close()
+            except Exception:
+                log.exception("closing %r failed", part)
+        self.store.close()
+
+    def __enter__(self) -> Kiosk:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def build(
+    config: Config,
+    clock: Clock,
+    *,
+    sim: bool = False,
+    catalog: Catalog | None = None,
+    terminal_delay_s: float = 0.0,
+) -> Kiosk:
+    """Build the kiosk. With sim=True every device is its twin and, when the store has no
+    products yet, the demo catalog (or `catalog`) is loaded."""
+    if sim:
+        config = replace(config, devices=SIM_DEVICES)
+    store = Store.open(Path(config.kiosk.data_dir) / "kiosk.sqlite3")
+    if catalog is not None or (sim and store.product_count() == 0):
+        catalog = catalog or load_json(DEMO_CATALOG)
+        if catalog.currency != config.kiosk.currency:
+            config = replace(config, kiosk=replace(config.kiosk, currency=catalog.currency))
+        store.replace_catalog(catalog.products, catalog.promotions, catalog.stock, clock.wall_iso())
+    mono = clock.monotonic
+    twins: SimHardware | None = None
+    d = config.devices
+    if d.gpio == "sim":
+        bench = SimGpioBench(config.gpio)
+        factory: Any = bench.factory
+    else:
+        factory = _real_pin_factory(d.gpio)
+    tower = GpioLightTower(config.gpio, factory)
+    drawer = GpioDrawer(config.gpio, factory, mono)
+    key: KeySwitch = GpioKeySwitch(config.gpio, factory, mono)
+    help_button: HelpButton = GpioHelpButton(config.gpio, factory, mono)
+    scanner: ScannerPort
+    printer: ReceiptPrinter
+    terminal: CardTerminal
+    if d.scanner == "sim":
+        scanner = SimScanner(mono)
+    else:
+        raise DeviceUnavailable(
+            f'scanner adapter {d.scanner!r} is not built yet; set devices.scanner = "sim"'
+        )
+    if d.printer == "sim":
+        printer = SimReceiptPrinter(
+            monotonic=mono, store_name=config.kiosk.store_name, locale=config.kiosk.locale
+        )
+    else:
+        from drivers.printer_escpos import NetworkReceiptPrinter
+
+        printer = NetworkReceiptPrinter(
+            host=config.printer.host,
+            port=config.printer.port,
+            timeout_s=config.printer.timeout_s,
+            monotonic=mono,
+            locale=config.kiosk.locale,
+        )
+    terminal = SimCardTerminal(mono, delay_s=terminal_delay_s)
+    speaker = SimSpeaker()
+    if sim:
+        assert isinstance(scanner, SimScanner) and isinstance(printer, SimReceiptPrinter)
+        assert isinstance(terminal, SimCardTerminal)
+        twins = SimHardware(scanner, printer, terminal, bench, speaker)
+    rules = Rules(
+        store_name=config.kiosk.store_name,
+        currency=config.kiosk.currency,
+        promotions=store.promotions(),
+        thank_you_s=config.kiosk.thank_you_s,
+    )
+    runner = Runner(Ports(printer, terminal, drawer, speaker), store, clock, config.kiosk.id)
+    loop = Loop(KioskState(rules=rules), runner, clock, tower)
+    reporter = None
+    if config.broker.enabled:
+        from appliance.shell.reporter import Reporter
+
+        reporter = Reporter(
+            config.kiosk.id,
+            config.broker.host,
+            config.broker.port,
+            loop.emit,
+            mono,
+            keepalive_s=config.broker.keepalive_s,
+        )
+    devices: list[Device] = [tower, drawer, key, help_button, scanner, printer, terminal, speaker]
+    inputs = [drawer, key, help_button, scanner, printer, terminal]
+    if twins is not None:
+        devices.append(twins.gpio)
+    return Kiosk(config, clock, store, loop, devices, inputs, twins, reporter)
+
+
+def _real_pin_factory(name: str) -> Any:
+    try:
+        from gpiozero.pins.lgpio import LGPIOFactory
+    except ImportError as exc:
+        raise DeviceUnavailable(f"GPIO pin factory {name!r} cannot load: {exc}") from exc
+    try:
+        return LGPIOFactory()
+    except Exception as exc:
+        raise DeviceUnavailable(f"GPIO pin factory {name!r}: {exc}") from exc

@@ -1,0 +1,96 @@
+"""The `kiosk` command: run the kiosk, run scenarios, inspect barcodes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from dataclasses import asdict, replace
+from pathlib import Path
+
+from appliance import config as config_mod
+from appliance.core import barcodes
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="kiosk", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the kiosk")
+    run.add_argument("--sim", action="store_true", help="simulated hardware and a demo catalog")
+    run.add_argument("--headless", action="store_true", help="SDL's dummy video driver")
+    run.add_argument("--config", type=Path, action="append", default=None, help="extra TOML file")
+    run.add_argument("--data-dir", type=Path, help="store directory (overrides kiosk.data_dir)")
+    run.add_argument("--screenshot", type=Path, help="save the last frame as PNG on exit")
+    run.add_argument("--run-for", type=float, help="exit after this many seconds")
+
+    scenario = sub.add_parser("scenario", help="run a scenario file headless (docs/scenarios.md)")
+    scenario.add_argument("file", type=Path)
+    scenario.add_argument("--json", action="store_true", help="print sales, receipts, state")
+
+    barcode = sub.add_parser("barcode", help="parse one barcode and print it as JSON")
+    barcode.add_argument("code")
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if args.command == "run":
+        return _run(args)
+    if args.command == "scenario":
+        return _scenario(args.file, args.json)
+    return _barcode(args.code)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from appliance import bootstrap
+    from appliance.shell.clock import SystemClock
+
+    files = [config_mod.SYSTEM_FILE, config_mod.BOOT_FILE, *(args.config or [])]
+    try:
+        cfg = config_mod.load(files)
+    except config_mod.ConfigError as exc:
+        print(f"kiosk: configuration error: {exc}", file=sys.stderr)
+        return 2
+    if args.data_dir is not None:
+        cfg = replace(cfg, kiosk=replace(cfg.kiosk, data_dir=str(args.data_dir)))
+    elif args.sim and not config_mod.SYSTEM_FILE.exists():
+        # a developer's machine: keep the simulator's store beside the checkout
+        cfg = replace(cfg, kiosk=replace(cfg.kiosk, data_dir="var/sim"))
+    try:
+        kiosk = bootstrap.build(cfg, SystemClock(), sim=args.sim, terminal_delay_s=1.5)
+    except bootstrap.DeviceUnavailable as exc:
+        print(f"kiosk: cannot start: {exc}", file=sys.stderr)
+        return 3
+    from ui import app
+
+    return app.run(
+        kiosk, headless=args.headless, screenshot=args.screenshot, run_for_s=args.run_for
+    )
+
+
+def _scenario(path: Path, as_json: bool) -> int:
+    from appliance.scenario import ScenarioError, run_file
+
+    try:
+        report = run_file(path)
+    except ScenarioError as exc:
+        print(f"FAIL {exc}", file=sys.stderr)
+        return 1
+    if as_json:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        print(f"ok {path}: {len(report['sales'])} sales, final screen {report['final']['screen']}")
+    return 0
+
+
+def _barcode(code: str) -> int:
+    scan = barcodes.parse(code)
+    out = {k: v for k, v in asdict(scan).items() if v not in (None, "")}
+    out["kind"] = scan.kind.value
+    print(json.dumps(out, ensure_ascii=False))
+    return 0 if scan.valid else 1

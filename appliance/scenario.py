@@ -1,0 +1,347 @@
+"""Plain-text scenarios (docs/scenarios.md): parse a file, run it headless against every twin.
+
+A scenario declares its own catalog (`product` lines), then drives the kiosk as a
+shopper and staff would (`scan`, `touch`, `key`, `pay`, device faults) and checks what
+they would see (`expect`). Time is simulated: `wait 5` moves the clock, nothing sleeps.
+"""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import tempfile
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from appliance import config as config_mod
+from appliance.bootstrap import Kiosk, SimHardware, build
+from appliance.catalog_file import Catalog, CatalogError, lookup_key, vat_bp
+from appliance.core.events import KeyPosition, Touched
+from appliance.core.products import Product
+from appliance.core.promotions import Promotion
+from appliance.core.signals import Colour
+from appliance.money import MoneyError, parse_amount
+from appliance.shell.clock import SimClock
+from ui.view import SCREENS, ViewModel, view_model
+
+ACTIONS = ("scan", "key", "touch", "pay", "printer", "scanner", "drawer", "help", "wait")
+SETUP = ("currency", "product", "promotion")
+
+
+class ScenarioError(Exception):
+    """A line that is malformed, or an expectation that did not hold. Names the line."""
+
+    def __init__(self, path: str, line_no: int, message: str) -> None:
+        self.path, self.line_no, self.message = path, line_no, message
+        super().__init__(f"{path}:{line_no}: {message}")
+
+
+@dataclass(frozen=True)
+class Step:
+    line_no: int
+    verb: str
+    args: tuple[str, ...]
+    text: str
+
+
+@dataclass
+class Scenario:
+    path: str
+    currency: str = "EUR"
+    products: list[tuple[int, list[str]]] = field(default_factory=list)
+    promotions: list[tuple[int, list[str]]] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
+
+
+def parse(text: str, path: str = "<scenario>") -> Scenario:
+    scenario = Scenario(path)
+    for line_no, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        try:
+            words = shlex.split(line)
+        except ValueError as exc:
+            raise ScenarioError(path, line_no, f"cannot read line: {exc}") from None
+        verb, args = words[0], words[1:]
+        if verb == "currency":
+            if len(args) != 1 or len(args[0]) != 3:
+                raise ScenarioError(path, line_no, "usage: currency <ISO 4217 code>")
+            scenario.currency = args[0]
+        elif verb == "product":
+            scenario.products.append((line_no, args))
+        elif verb == "promotion":
+            scenario.promotions.append((line_no, args))
+        elif verb in ACTIONS or verb == "expect":
+            scenario.steps.append(Step(line_no, verb, tuple(args), line))
+        else:
+            raise ScenarioError(path, line_no, f"unknown verb {verb!r}")
+    return scenario
+
+
+def _catalog(s: Scenario) -> Catalog:
+    catalog = Catalog(s.currency)
+    for line_no, args in s.products:
+        try:
+            product, stock = _product(args, s.currency)
+        except (CatalogError, MoneyError, ValueError) as exc:
+            raise ScenarioError(s.path, line_no, f"product: {exc}") from None
+        catalog.products.append(product)
+        if stock is not None:
+            catalog.stock[product.gtin] = stock
+    for line_no, args in s.promotions:
+        try:
+            catalog.promotions.append(_promotion(args, s.currency))
+        except (CatalogError, MoneyError, ValueError) as exc:
+            raise ScenarioError(s.path, line_no, f"promotion: {exc}") from None
+    return catalog
+
+
+def _options(words: list[str]) -> tuple[list[str], dict[str, str]]:
+    plain = [w for w in words if "=" not in w]
+    opts = dict(w.split("=", 1) for w in words if "=" in w)
+    return plain, opts
+
+
+def _product(args: list[str], currency: str) -> tuple[Product, int | None]:
+    """product <code> "<name>" <price> [vat=<rate>] [age=<years>] [weighed] [stock=<n>]"""
+    plain, opts = _options(args)
+    if len(plain) < 3:
+        raise ValueError('usage: product <code> "<name>" <price> [vat=..] [age=..] [weighed]')
+    unknown = set(opts) - {"vat", "age", "stock"} or set(plain[3:]) - {"weighed"}
+    if unknown:
+        raise ValueError(f"unknown option {sorted(unknown)[0]!r}")
+    product = Product(
+        gtin=lookup_key(plain[0]),
+        name=plain[1],
+        price_minor=parse_amount(plain[2], currency),
+        vat_rate_bp=vat_bp(opts.get("vat", "0")),
+        age_limit=int(opts["age"]) if "age" in opts else None,
+        weighed="weighed" in plain[3:],
+    )
+    return product, int(opts["stock"]) if "stock" in opts else None
+
+
+def _promotion(args: list[str], currency: str) -> Promotion:
+    """promotion <id> "<name>" <quantity> (price=<amount> | free=<n>) codes=<code>,<code>..."""
+    plain, opts = _options(args)
+    if len(plain) != 3 or "codes" not in opts or ("price" in opts) == ("free" in opts):
+        raise ValueError('usage: promotion <id> "<name>" <qty> price=<p>|free=<n> codes=<c>,...')
+    return Promotion(
+        promo_id=plain[0],
+        name=plain[1],
+        gtins=frozenset(lookup_key(c) for c in opts["codes"].split(",")),
+        quantity=int(plain[2]),
+        bundle_price_minor=parse_amount(opts["price"], currency) if "price" in opts else None,
+        free_units=int(opts.get("free", "0")),
+    )
+
+
+class Runner:
+    """Runs one parsed scenario against a freshly built simulated kiosk."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.s = scenario
+        self.clock = SimClock()
+        self._dir = tempfile.mkdtemp(prefix="kiosk-scenario-")
+        cfg = config_mod.Config()
+        cfg = replace(
+            cfg,
+            kiosk=replace(cfg.kiosk, data_dir=self._dir, currency=scenario.currency),
+            broker=replace(cfg.broker, enabled=False),
+        )
+        self.kiosk: Kiosk = build(cfg, self.clock, sim=True, catalog=_catalog(scenario))
+        assert self.kiosk.sim is not None
+        self.sim: SimHardware = self.kiosk.sim
+        self.kiosk.start()
+
+    def close(self) -> None:
+        self.kiosk.close()
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+    def view(self) -> ViewModel:
+        return view_model(self.kiosk.state, locale=self.kiosk.config.kiosk.locale)
+
+    def run(self) -> None:
+        for step in self.s.steps:
+            try:
+                if step.verb == "expect":
+                    self._expect(step)
+                else:
+                    self._act(step)
+            except ScenarioError:
+                raise
+            except (ValueError, IndexError) as exc:
+                raise ScenarioError(self.s.path, step.line_no, str(exc)) from None
+            self.kiosk.loop.process_pending()
+            self.kiosk.loop.tick()
+
+    def _fail(self, step: Step, message: str) -> ScenarioError:
+        return ScenarioError(self.s.path, step.line_no, message)
+
+    def _act(self, step: Step) -> None:
+        verb, args, sim = step.verb, step.args, self.sim
+        arg = " ".join(args)
+        if verb == "scan":
+            if len(args) != 1:
+                raise self._fail(step, "usage: scan <code>")
+            sim.scanner.scan(args[0])
+        elif verb == "key":
+            if arg not in ("staff", "normal"):
+                raise self._fail(step, "usage: key staff | key normal")
+            sim.gpio.turn_key(KeyPosition(arg))
+        elif verb == "touch":
+            self._touch(step, arg)
+        elif verb == "pay":
+            if arg not in ("card", "card declined"):
+                raise self._fail(step, "usage: pay card | pay card declined")
+            if arg == "card declined":
+                sim.terminal.decline_next("card declined")
+            screen = self.view().screen
+            self._touch(step, "retry" if screen == "payment-declined" else "pay")
+        elif verb == "printer":
+            actions = {
+                "paper-out": sim.printer.paper_out,
+                "paper-in": sim.printer.paper_in,
+                "paper-low": sim.printer.paper_low,
+                "cover-open": sim.printer.cover_open,
+                "cover-close": sim.printer.cover_close,
+            }
+            if arg not in actions:
+                raise self._fail(step, f"usage: printer {' | '.join(actions)}")
+            actions[arg]()
+        elif verb == "scanner":
+            if arg not in ("unplug", "plug"):
+                raise self._fail(step, "usage: scanner unplug | scanner plug")
+            (sim.scanner.unplug if arg == "unplug" else sim.scanner.plug)()
+        elif verb == "drawer":
+            if arg not in ("shut", "force-open", "jam"):
+                raise self._fail(step, "usage: drawer shut | drawer force-open | drawer jam")
+            if arg == "jam":
+                sim.gpio.drawer_jammed = True
+            else:
+                (sim.gpio.push_drawer_shut if arg == "shut" else sim.gpio.pull_drawer_open)()
+        elif verb == "help":
+            sim.gpio.press_help()
+        elif verb == "wait":
+            self._wait(step, float(arg))
+
+    def _touch(self, step: Step, button: str) -> None:
+        view = self.view()
+        offered = [b.button_id for b in view.buttons]
+        if button not in offered:
+            raise self._fail(
+                step, f"button {button!r} is not on screen {view.screen!r} (offered: {offered})"
+            )
+        self.kiosk.loop.emit(Touched(at=self.clock.monotonic(), button=button))
+
+    def _wait(self, step: Step, seconds: float) -> None:
+        if not 0 <= seconds <= 86_400:
+            raise self._fail(step, "wait: 0 to 86400 seconds")
+        end = self.clock.monotonic() + seconds
+        while True:
+            deadline = self.kiosk.loop.state.deadline_at
+            if deadline is None or deadline > end:
+                break
+            self.clock.advance(max(0.0, deadline - self.clock.monotonic()))
+            self.kiosk.loop.tick()
+            self.kiosk.loop.process_pending()
+        self.clock.advance(end - self.clock.monotonic())
+        self.kiosk.loop.tick()
+
+    def _expect(self, step: Step) -> None:
+        if not step.args:
+            raise self._fail(step, "usage: expect <what>=<value>")
+        what, _, value = step.args[0].partition("=")
+        view = self.view()
+        if what == "screen":
+            if value not in SCREENS:
+                raise self._fail(step, f"unknown screen {value!r}; screens: {', '.join(SCREENS)}")
+            self._check(step, "screen", view.screen, value)
+        elif what == "total":
+            wanted = parse_amount(value, self.s.currency)
+            self._check(step, "total", view.total_minor, wanted, shown=view.total)
+        elif what == "tower":
+            self._expect_tower(step, value, step.args[1:])
+        elif what == "receipt":
+            self._expect_receipt(step)
+        elif what == "sales":
+            self._check(step, "sales", self.kiosk.store.sales_count(), int(value))
+        elif what == "outbox":
+            self._check(step, "outbox", self.kiosk.store.outbox_depth(), int(value))
+        elif what == "drawer":
+            state = "open" if self.sim.gpio.drawer_open else "closed"
+            self._check(step, "drawer", state, value)
+        elif what == "notice":
+            self._expect_notice(step, view)
+        else:
+            raise self._fail(step, f"cannot expect {what!r}")
+
+    def _check(self, step: Step, what: str, got: object, wanted: object, shown: str = "") -> None:
+        if got != wanted:
+            extra = f" ({shown})" if shown else ""
+            raise self._fail(step, f"expected {what}={wanted}, got {got}{extra}")
+
+    def _expect_tower(self, step: Step, colour: str, rest: tuple[str, ...]) -> None:
+        if colour not in {c.value for c in Colour} or rest not in ((), ("blinking",)):
+            raise self._fail(step, "usage: expect tower=<green|amber|red|off> [blinking]")
+        lamp = self.kiosk.tower.lamp
+        wanted = (colour, rest == ("blinking",))
+        got = (lamp.colour.value, lamp.blinking)
+        if got != wanted:
+            raise self._fail(step, f"expected tower={_lamp_text(*wanted)}, got {_lamp_text(*got)}")
+        pins = self.sim.gpio.lamp_pins()
+        if not rest and colour != "off" and not (pins[colour] and sum(pins.values()) == 1):
+            raise self._fail(step, f"tower pins disagree with the lamp: {pins}")
+
+    def _expect_receipt(self, step: Step) -> None:
+        if len(step.args) != 3 or step.args[1] != "contains":
+            raise self._fail(step, 'usage: expect receipt contains "<text>"')
+        receipts = self.sim.printer.receipts
+        if not receipts:
+            raise self._fail(step, "no receipt was printed")
+        if step.args[2] not in receipts[-1]:
+            raise self._fail(step, f"the last receipt does not contain {step.args[2]!r}")
+
+    def _expect_notice(self, step: Step, view: ViewModel) -> None:
+        if len(step.args) != 3 or step.args[1] != "contains":
+            raise self._fail(step, 'usage: expect notice contains "<text>"')
+        if step.args[2] not in view.notice:
+            raise self._fail(step, f"the notice {view.notice!r} does not contain {step.args[2]!r}")
+
+    def report(self) -> dict[str, Any]:
+        view = self.view()
+        lamp = self.kiosk.tower.lamp
+        return {
+            "sales": self.kiosk.store.sales(),
+            "receipts": list(self.sim.printer.receipts),
+            "final": {
+                "screen": view.screen,
+                "total_minor": view.total_minor,
+                "basket": [{"name": ln.name, "amount": ln.amount} for ln in view.lines],
+                "tower": _lamp_text(lamp.colour.value, lamp.blinking),
+                "notice": view.notice,
+                "problems": list(view.problems),
+                "outbox": self.kiosk.store.outbox_depth(),
+                "audit": [list(a) for a in self.kiosk.store.audit_log()],
+            },
+        }
+
+
+def _lamp_text(colour: str, blinking: bool) -> str:
+    return f"{colour} blinking" if blinking else colour
+
+
+def run_file(path: Path) -> dict[str, Any]:
+    """Run one scenario file; raise ScenarioError naming the failing line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(str(path), 0, f"cannot read: {exc}") from None
+    runner = Runner(parse(text, str(path)))
+    try:
+        runner.run()
+        return runner.report()
+    finally:
+        runner.close()

@@ -1,0 +1,94 @@
+"""The main loop: the only caller of core.step. Other threads only put events in the inbox.
+
+`process_pending()` steps every queued event and the events its effects produce at once;
+`wait()` blocks until an event arrives or the core's next deadline passes. The scenario
+runner drives the same loop with a simulated clock, so tests never sleep.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+from collections import deque
+from collections.abc import Callable
+
+from appliance.core import checkout
+from appliance.core.events import Event, Tick
+from appliance.core.signals import Lamp, lamp_for
+from appliance.core.state import KioskState
+from appliance.ports import Clock, LightTower
+from appliance.shell.runner import Runner
+
+log = logging.getLogger(__name__)
+
+
+class Loop:
+    def __init__(self, state: KioskState, runner: Runner, clock: Clock, tower: LightTower) -> None:
+        self.state = state
+        self._runner = runner
+        self._clock = clock
+        self._tower = tower
+        self._inbox: queue.SimpleQueue[Event] = queue.SimpleQueue()
+        self._lamp: Lamp | None = None
+        self.rejected: list[checkout.IllegalTransition] = []
+        # called (from any thread) after an event is queued: the UI wakes its pygame loop
+        self.on_emit: Callable[[], None] = lambda: None
+        self._show_lamp()
+
+    def emit(self, event: Event) -> None:
+        """Thread-safe: queue an event for the main loop."""
+        self._inbox.put(event)
+        self.on_emit()
+
+    def process_pending(self) -> int:
+        """Step every queued event (and what they lead to). Returns how many were stepped."""
+        count = 0
+        while True:
+            try:
+                event = self._inbox.get_nowait()
+            except queue.Empty:
+                return count
+            count += self._step_all(event)
+
+    def tick(self) -> None:
+        """Deliver a Tick when the core's deadline has passed."""
+        deadline = checkout.next_deadline(self.state)
+        if deadline is not None and self._clock.monotonic() >= deadline:
+            self._step_all(Tick(at=self._clock.monotonic()))
+
+    def wait(self, timeout_s: float) -> None:
+        """Block until an event arrives, the next deadline passes, or timeout_s."""
+        deadline = checkout.next_deadline(self.state)
+        if deadline is not None:
+            timeout_s = max(0.0, min(timeout_s, deadline - self._clock.monotonic()))
+        try:
+            event = self._inbox.get(timeout=timeout_s)
+        except queue.Empty:
+            pass
+        else:
+            self._step_all(event)
+        self.process_pending()
+        self.tick()
+
+    def _step_all(self, first: Event) -> int:
+        pending = deque([first])
+        count = 0
+        while pending:
+            event = pending.popleft()
+            try:
+                self.state, effects = checkout.step(self.state, event)
+            except checkout.IllegalTransition as exc:
+                log.warning("ignored %s: %s", type(event).__name__, exc.why)
+                self.rejected.append(exc)
+                continue
+            count += 1
+            for effect in effects:
+                pending.extend(self._runner.run(effect))
+        self._show_lamp()
+        return count
+
+    def _show_lamp(self) -> None:
+        lamp = lamp_for(self.state)
+        if lamp != self._lamp:
+            self._tower.show(lamp)
+            self._lamp = lamp

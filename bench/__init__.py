@@ -1,0 +1,1 @@
+"""Benchmarks behind our design decisions: `make bench` runs them and writes docs/benchmarks.md."""

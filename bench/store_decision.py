@@ -1,0 +1,258 @@
+"""The store-of-record decision (docs/decisions/0001): our sale commit vs TinyDB vs append+fsync.
+
+Every figure is the time until a sale is durable, measured in one run on one disk and
+divided by the time of the cheapest durable write there is: append one sale-sized JSON
+line to a file and fsync it. The ratio is what carries from this machine to a Pi's SD card.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import sqlite3
+import statistics
+import tempfile
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+
+from tinydb import TinyDB
+
+from appliance import wire
+from appliance.core.barcodes import gs1_check_digit
+from appliance.core.basket import Basket
+from appliance.core.effects import SaleDraft
+from appliance.core.products import Product
+from appliance.shell.store import Store, sale_body
+from bench.common import Result, compare, median_time, time_calls
+
+REPO = Path(__file__).resolve().parent.parent
+# Scratch files live under the repo, not /tmp: /tmp may be a tmpfs (it is on Raspberry Pi
+# OS images with a read-only root), where fsync costs nothing and every ratio would lie.
+SCRATCH_ROOT = REPO / ".bench-tmp"
+
+KIOSK_ID = "kiosk-bench"
+WALL_AT = "2026-11-23T17:30:00+00:00"
+REFERENCE = "append+fsync of one sale line"
+TINYDB_BUDGET_S = 3.0  # per size: a 50k-record TinyDB insert takes a large fraction of this
+
+
+def _gtin(prefix: str) -> str:
+    """A GTIN-14 with a correct check digit from a 13-digit prefix."""
+    return prefix + str(gs1_check_digit(prefix))
+
+
+PRODUCTS = (
+    Product(_gtin("0590123412345"), "Milk 2% 1 l", 429, 500),
+    Product(_gtin("0590000000001"), "Rye bread 500 g", 699, 500),
+    Product(_gtin("0590000000002"), "Apples 1 kg bag", 549, 500),
+    Product(_gtin("0590000000003"), "Sparkling water 1.5 l", 259, 2300),
+    Product(_gtin("0590000000004"), "Dish soap 450 ml", 899, 2300),
+)
+
+
+def sale_draft() -> SaleDraft:
+    """A typical paid basket: five lines, one of them two units, paid by card."""
+    basket = Basket()
+    for product in PRODUCTS:
+        basket = basket.add(product, product.price_minor)
+    basket = basket.add(PRODUCTS[-1], PRODUCTS[-1].price_minor)
+    return SaleDraft("PLN", basket.lines, basket.totals(()), "card", "AUTH-4F2A91")
+
+
+def sale_line(draft: SaleDraft, seq: int) -> bytes:
+    """The outbox envelope the store writes for a sale, as one JSON line."""
+    body = sale_body(str(uuid.uuid4()), seq, draft)
+    envelope = wire.Envelope(
+        str(uuid.uuid4()), KIOSK_ID, wire.STREAM_SALES, seq, WALL_AT, True, body
+    )
+    return envelope.to_json() + b"\n"
+
+
+def run(
+    repeats: int = 200,
+    sizes: Sequence[int] = (1_000, 10_000, 50_000),
+    workdir: Path | None = None,
+) -> list[Result]:
+    """Measure in a scratch directory under workdir (default: the repo's disk), then remove it."""
+    root = workdir if workdir is not None else SCRATCH_ROOT
+    root.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="store-decision-", dir=root))
+    try:
+        return _measure(scratch, repeats, sorted(sizes))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+        if workdir is None:
+            with contextlib.suppress(OSError):  # another run's scratch is still there
+                root.rmdir()
+
+
+def _measure(scratch: Path, repeats: int, sizes: list[int]) -> list[Result]:
+    draft = sale_draft()
+    line = sale_line(draft, 1)
+    reference_ms = _append_fsync_ms(scratch / "append.jsonl", line, repeats)
+
+    def against(what: str, figure_ms: float, note: str) -> Result:
+        return compare(what, figure_ms, "ms", REFERENCE, reference_ms, note)
+
+    results = [against(f"{REFERENCE} ({len(line)} bytes)", reference_ms, "the floor")]
+    with Store.open(scratch / "kiosk.db") as store:
+        store.replace_catalog(PRODUCTS, (), {p.gtin: 1_000_000 for p in PRODUCTS}, WALL_AT)
+        for size in (0, *sizes):
+            _prefill_sales(store.path, draft, size)
+            stored = store.sales_count()
+            samples = time_calls(lambda: store.commit_sale(draft, KIOSK_ID, WALL_AT, True), repeats)
+            results.append(
+                against(
+                    f"Sale commit, SQLite WAL synchronous=FULL, {stored:,} sales stored",
+                    statistics.median(samples) * 1000,
+                    f"median of {len(samples)}; p95 {_p95(samples) * 1000:.2f} ms",
+                )
+            )
+    db = TinyDB(scratch / "tinydb.json")
+    try:
+        for size in sizes:
+            docs = _sale_docs(draft, size - len(db))
+            if docs:
+                db.insert_multiple(docs)
+            stored = len(db)
+            samples = time_calls(
+                lambda: db.insert(sale_body(str(uuid.uuid4()), 0, draft)),
+                repeats,
+                budget_s=TINYDB_BUDGET_S,
+            )
+            results.append(
+                against(
+                    f"TinyDB insert of one sale, {stored:,} records stored",
+                    statistics.median(samples) * 1000,
+                    f"median of {len(samples)}; file {_mb(scratch / 'tinydb.json')} MB",
+                )
+            )
+    finally:
+        db.close()
+    return results
+
+
+def _append_fsync_ms(path: Path, line: bytes, repeats: int) -> float:
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+
+        def append() -> None:
+            os.write(fd, line)
+            os.fsync(fd)
+
+        return median_time(append, repeats) * 1000
+    finally:
+        os.close(fd)
+
+
+def _prefill_sales(path: str, draft: SaleDraft, target: int) -> None:
+    """Bring the store up to `target` sales, fast.
+
+    Committing 50,000 sales one fsync at a time would take minutes, so the rows go in
+    through a second connection in one transaction with synchronous=OFF. This is for
+    pre-filling only; every timed commit goes through Store.commit_sale. The rows are what
+    commit_sale writes: the sale, its lines, its stock movements and its outbox row (kept,
+    as if head office had been unreachable all along: the worst case for the indexes).
+    """
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        have = int(db.execute("SELECT count(*) FROM sales").fetchone()[0])
+        if have >= target:
+            return
+        db.execute("PRAGMA synchronous=OFF")
+        db.execute("BEGIN IMMEDIATE")
+        first = _sequence(db, "sale") + 1
+        first_event = _sequence(db, f"stream:{wire.STREAM_SALES}") + 1
+        count = target - have
+        sales, lines, moves, outbox = [], [], [], []
+        for i in range(count):
+            seq, event_seq = first + i, first_event + i
+            sale_id, event_id = str(uuid.uuid4()), str(uuid.uuid4())
+            totals = draft.totals
+            sales.append(
+                (
+                    sale_id,
+                    seq,
+                    WALL_AT,
+                    draft.currency,
+                    totals.total_minor,
+                    totals.saved_minor,
+                    draft.payment_method,
+                    draft.payment_reference,
+                )
+            )
+            for line in draft.lines:
+                lines.append(
+                    (
+                        sale_id,
+                        line.line_no,
+                        line.product.gtin,
+                        line.product.name,
+                        line.quantity,
+                        line.unit_price_minor,
+                        line.total_minor,
+                        line.product.vat_rate_bp,
+                    )
+                )
+                moves.append((line.product.gtin, -line.quantity, "sale", sale_id, WALL_AT))
+            envelope = wire.Envelope(
+                event_id,
+                KIOSK_ID,
+                wire.STREAM_SALES,
+                event_seq,
+                WALL_AT,
+                True,
+                sale_body(sale_id, seq, draft),
+            )
+            outbox.append((event_id, wire.STREAM_SALES, event_seq, envelope.to_json()))
+        db.executemany("INSERT INTO sales VALUES (?,?,?,?,?,?,?,?)", sales)
+        db.executemany("INSERT INTO sale_lines VALUES (?,?,?,?,?,?,?,?)", lines)
+        db.executemany(
+            "INSERT INTO stock_movements (gtin, delta, reason, sale_id, at) VALUES (?,?,?,?,?)",
+            moves,
+        )
+        db.executemany(
+            "INSERT INTO outbox (event_id, stream, seq, payload) VALUES (?,?,?,?)", outbox
+        )
+        for line in draft.lines:
+            db.execute(
+                "UPDATE stock SET level = level - ? WHERE gtin = ?",
+                (line.quantity * count, line.product.gtin),
+            )
+        _set_sequence(db, "sale", first + count - 1)
+        _set_sequence(db, f"stream:{wire.STREAM_SALES}", first_event + count - 1)
+        db.execute("COMMIT")
+        # Put the pre-fill on disk now, so the timed commits do not pay for its checkpoint.
+        db.execute("PRAGMA synchronous=FULL")
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        db.close()
+
+
+def _sequence(db: sqlite3.Connection, name: str) -> int:
+    row = db.execute("SELECT last FROM sequences WHERE name = ?", (name,)).fetchone()
+    return 0 if row is None else int(row[0])
+
+
+def _set_sequence(db: sqlite3.Connection, name: str, last: int) -> None:
+    db.execute(
+        "INSERT INTO sequences (name, last) VALUES (?, ?)"
+        " ON CONFLICT (name) DO UPDATE SET last = excluded.last",
+        (name, last),
+    )
+
+
+def _sale_docs(draft: SaleDraft, count: int) -> list[dict[str, object]]:
+    return [sale_body(str(uuid.uuid4()), i + 1, draft) for i in range(max(count, 0))]
+
+
+def _p95(samples: Sequence[float]) -> float:
+    if len(samples) < 2:
+        return samples[0]
+    return statistics.quantiles(samples, n=20, method="inclusive")[-1]
+
+
+def _mb(path: Path) -> str:
+    return f"{path.stat().st_size / 1_000_000:.1f}"

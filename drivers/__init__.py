@@ -1,0 +1,1 @@
+"""Hardware adapters (one per port in appliance/ports.py) and their simulated twins."""

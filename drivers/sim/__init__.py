@@ -1,0 +1,1 @@
+"""Simulated twins: the same ports, a record of what happened, faults on purpose."""

@@ -1,0 +1,66 @@
+"""The bench harness: a tiny store-decision run, the table, and the --only section rewrite."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from bench import run as bench_run
+from bench import store_decision
+from bench.common import Result, compare, render_table
+
+
+def test_tiny_store_decision_gives_positive_figures_with_honest_ratios(tmp_path: Path) -> None:
+    """GIVEN a 3-repeat, 100-record store decision WHEN it runs THEN every row is a positive
+    figure whose ratio is its figure over the reference measured in the same run."""
+    results = store_decision.run(repeats=3, sizes=(100,), workdir=tmp_path)
+
+    whats = [r.what for r in results]
+    assert any("Sale commit" in w and "100 sales stored" in w for w in whats)
+    assert any("TinyDB" in w and "100 records stored" in w for w in whats)
+    assert len({r.reference_figure for r in results}) == 1  # one reference for the whole run
+    for r in results:
+        assert r.figure > 0 and r.reference_figure > 0
+        assert math.isfinite(r.figure) and math.isfinite(r.reference_figure)
+        assert r.ratio == r.figure / r.reference_figure
+    assert list(tmp_path.iterdir()) == []  # the scratch directory is gone
+
+
+def test_table_has_one_row_per_result_with_reference_and_ratio() -> None:
+    """GIVEN two results WHEN rendered THEN a markdown table shows figure, reference, ratio."""
+    results = [
+        compare("Sale commit", 2.5, "ms", "append+fsync", 0.5, "median of 3"),
+        compare("TinyDB | insert", 1234.0, "ms", "append+fsync", 0.5),
+    ]
+    table = render_table(results).splitlines()
+
+    assert table[0] == "| What | Figure | Reference (same run) | Ratio | Note |"
+    assert len(table) == 4
+    assert table[2] == "| Sale commit | 2.50 ms | append+fsync: 0.500 ms | 5.00× | median of 3 |"
+    assert table[3].startswith("| TinyDB \\| insert | 1,234 ms |")  # a pipe cannot split a cell
+    assert "2,468×" in table[3]
+
+
+def test_only_rewrites_its_own_section_and_keeps_the_others() -> None:
+    """GIVEN a document with two sections WHEN one is re-measured THEN the other is unchanged."""
+    document = bench_run.render_document(
+        "2026-11-22", {"alpha": "## alpha\n\nold alpha\n", "store_decision": "## old\n"}
+    )
+    sections = bench_run.read_sections(document)
+    assert list(sections) == ["alpha", "store_decision"]
+
+    sections["store_decision"] = "## store_decision\n\nnew figures\n"
+    rewritten = bench_run.read_sections(bench_run.render_document("2026-11-23", sections))
+
+    assert rewritten["alpha"] == sections["alpha"]
+    assert rewritten["store_decision"].strip() == "## store_decision\n\nnew figures"
+
+
+def test_discover_finds_the_store_decision_and_skips_the_harness() -> None:
+    names = [b.name for b in bench_run.discover()]
+    assert "store_decision" in names
+    assert "common" not in names and "run" not in names
+
+
+def test_result_ratio_is_figure_over_reference() -> None:
+    assert compare("x", 3.0, "ms", "ref", 1.5) == Result("x", 3.0, "ms", "ref", 1.5, 2.0)
