@@ -147,6 +147,8 @@ def _buttons(state: KioskState, screen: str) -> tuple[ButtonView, ...]:
 def _staff_buttons(state: KioskState) -> tuple[ButtonView, ...]:
     b = ButtonView
     out = [b(buttons.STAFF_OPEN_DRAWER, "Open drawer")]
+    if state.help_requested:
+        out.append(b(buttons.STAFF_HELP_GIVEN, "Help given", primary=True))
     if state.checkout is Checkout.ITEM_UNKNOWN:
         out.append(b(buttons.STAFF_APPROVE, "Approve", primary=True))
     if state.checkout in (Checkout.SCANNING, Checkout.ITEM_UNKNOWN):

@@ -7,6 +7,7 @@ CANCEL_PAYMENT = "cancel-payment"
 DONE = "done"
 
 STAFF_APPROVE = "staff.approve"
+STAFF_HELP_GIVEN = "staff.help-given"
 STAFF_CANCEL_SALE = "staff.cancel-sale"
 STAFF_OPEN_DRAWER = "staff.open-drawer"
 STAFF_OUT_OF_SERVICE = "staff.out-of-service"
@@ -16,6 +17,7 @@ CUSTOMER_BUTTONS = frozenset({PAY, HELP, RETRY_PAYMENT, CANCEL_PAYMENT, DONE})
 STAFF_BUTTONS = frozenset(
     {
         STAFF_APPROVE,
+        STAFF_HELP_GIVEN,
         STAFF_CANCEL_SALE,
         STAFF_OPEN_DRAWER,
         STAFF_OUT_OF_SERVICE,

@@ -206,6 +206,10 @@ def _staff_approve(state: KioskState, event: ev.Event) -> Result:
     return new, [fx.Audit("approve", state.notice)]
 
 
+def _staff_help_given(state: KioskState, event: ev.Event) -> Result:
+    return replace(state, help_requested=False), [fx.Audit("help-given", "")]
+
+
 def _staff_cancel_sale(state: KioskState, event: ev.Event) -> Result:
     items = state.basket.item_count
     return _welcome(replace(state, basket=Basket())), [fx.Audit("cancel-sale", f"{items} items")]
@@ -256,9 +260,10 @@ TRANSITIONS: dict[tuple[Checkout, str], Handler] = {
     (S, f"touch:{buttons.STAFF_CANCEL_SALE}"): _staff_cancel_sale,
     (U, f"touch:{buttons.STAFF_CANCEL_SALE}"): _staff_cancel_sale,
 }
-# the drawer may open in any state, but only from the staff menu
+# the drawer may open, and help be marked as given, in any state: only from the staff menu
 for _state in Checkout:
     TRANSITIONS[(_state, f"touch:{buttons.STAFF_OPEN_DRAWER}")] = _staff_open_drawer
+    TRANSITIONS[(_state, f"touch:{buttons.STAFF_HELP_GIVEN}")] = _staff_help_given
 
 
 # -- events valid in every state ------------------------------------------------------------
