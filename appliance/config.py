@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -32,9 +33,13 @@ def _choice(*options: str) -> dict[str, Any]:
     return {"choices": options}
 
 
+def _pattern(regex: str) -> dict[str, Any]:
+    return {"pattern": regex}
+
+
 @dataclass(frozen=True)
 class KioskSection:
-    id: str = "demo-kiosk"
+    id: str = field(default="demo-kiosk", metadata=_pattern(r"[A-Za-z0-9_-]{1,64}"))
     """Kiosk id: the MQTT user name and certificate CN. Letters, digits, '-', '_'."""
     store_name: str = "Demo Store"
     """Printed at the top of every receipt."""
@@ -178,6 +183,9 @@ def _check(value: Any, kind: type, meta: Mapping[str, Any], where: str) -> Any:
     choices = meta.get("choices")
     if choices and value not in choices:
         raise ConfigError(f"{where}: {value!r} is not one of {', '.join(choices)}")
+    pattern = meta.get("pattern")
+    if pattern and not re.fullmatch(pattern, value):
+        raise ConfigError(f"{where}: {value!r} does not match {pattern}")
     lo, hi = meta.get("lo"), meta.get("hi")
     if (lo is not None and value < lo) or (hi is not None and value > hi):
         raise ConfigError(f"{where}: {value!r} is outside {lo}..{hi}")
