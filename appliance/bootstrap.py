@@ -15,7 +15,15 @@ from appliance.catalog_file import Catalog, load_json
 from appliance.config import SIM_DEVICES, Config
 from appliance.core.signals import Colour, Lamp
 from appliance.core.state import KioskState, Rules
-from appliance.ports import CardTerminal, Clock, Device, HelpButton, KeySwitch, ReceiptPrinter
+from appliance.ports import (
+    CardTerminal,
+    Clock,
+    Device,
+    HelpButton,
+    KeySwitch,
+    ReceiptPrinter,
+    Speaker,
+)
 from appliance.ports import Scanner as ScannerPort
 from appliance.shell.loop import Loop
 from appliance.shell.runner import Ports, Runner
@@ -48,6 +56,30 @@ class SimHardware:
     speaker: SimSpeaker
 
 
+@dataclass
+class Devices:
+    """Every device by its role, whichever adapter or twin config chose."""
+
+    tower: GpioLightTower
+    drawer: GpioDrawer
+    key_switch: KeySwitch
+    help_button: HelpButton
+    scanner: ScannerPort
+    printer: ReceiptPrinter
+    terminal: CardTerminal
+    speaker: Speaker
+    gpio_bench: SimGpioBench | None
+
+    def inputs(self) -> list[Any]:
+        """The devices that report events, in the order they are started."""
+        parts = [self.drawer, self.key_switch, self.help_button, self.scanner, self.printer]
+        return [*parts, self.terminal]
+
+    def all(self) -> list[Device]:
+        parts: list[Device] = [self.tower, *self.inputs(), self.speaker]
+        return parts if self.gpio_bench is None else [*parts, self.gpio_bench]
+
+
 class Kiosk:
     """The assembled kiosk: start(), then run_once() from the main thread, then close()."""
 
@@ -57,8 +89,7 @@ class Kiosk:
         clock: Clock,
         store: Store,
         loop: Loop,
-        devices: list[Device],
-        inputs: list[Any],
+        devices: Devices,
         sim: SimHardware | None,
         reporter: Any | None,
     ) -> None:
@@ -66,11 +97,10 @@ class Kiosk:
         self.clock = clock
         self.store = store
         self.loop = loop
+        self.devices = devices
+        self.tower = devices.tower
         self.sim = sim
         self.reporter = reporter
-        self._devices = devices
-        self._inputs = inputs
-        self.tower: GpioLightTower = devices[0]  # type: ignore[assignment]
         self._closed = False
 
     @property
@@ -78,7 +108,7 @@ class Kiosk:
         return self.loop.state
 
     def start(self) -> None:
-        for device in self._inputs:
+        for device in self.devices.inputs():
             device.start(self.loop.emit)
         if self.reporter is not None:
             self.reporter.start()
@@ -99,7 +129,7 @@ class Kiosk:
             self.tower.show(SAFE_LAMP)
         except Exception:
             log.exception("could not show the safe lamp")
-        for part in [self.reporter, *reversed(self._devices)]:
+        for part in [self.reporter, *reversed(self.devices.all())]:
             if part is None:
                 continue
             try:
@@ -150,6 +180,8 @@ def build(
     drawer = GpioDrawer(config.gpio, factory, mono)
     key: KeySwitch = GpioKeySwitch(config.gpio, factory, mono)
     help_button: HelpButton = GpioHelpButton(config.gpio, factory, mono)
+    if d.gpio == "sim":
+        bench.rest()
     scanner: ScannerPort
     printer: ReceiptPrinter
     terminal: CardTerminal
@@ -199,11 +231,18 @@ def build(
             mono,
             keepalive_s=config.broker.keepalive_s,
         )
-    devices: list[Device] = [tower, drawer, key, help_button, scanner, printer, terminal, speaker]
-    inputs = [drawer, key, help_button, scanner, printer, terminal]
-    if twins is not None:
-        devices.append(twins.gpio)
-    return Kiosk(config, clock, store, loop, devices, inputs, twins, reporter)
+    devices = Devices(
+        tower,
+        drawer,
+        key,
+        help_button,
+        scanner,
+        printer,
+        terminal,
+        speaker,
+        bench if d.gpio == "sim" else None,
+    )
+    return Kiosk(config, clock, store, loop, devices, twins, reporter)
 
 
 def _real_pin_factory(name: str) -> Any:

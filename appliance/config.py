@@ -184,7 +184,7 @@ def _check(value: Any, kind: type, meta: Mapping[str, Any], where: str) -> Any:
     if choices and value not in choices:
         raise ConfigError(f"{where}: {value!r} is not one of {', '.join(choices)}")
     pattern = meta.get("pattern")
-    if pattern and not re.fullmatch(pattern, value):
+    if pattern and not re.fullmatch(pattern, str(value)):
         raise ConfigError(f"{where}: {value!r} does not match {pattern}")
     lo, hi = meta.get("lo"), meta.get("hi")
     if (lo is not None and value < lo) or (hi is not None and value > hi):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import shlex
 import shutil
 import tempfile
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from appliance.shell.clock import SimClock
 from ui.view import SCREENS, ViewModel, view_model
 
 ACTIONS = ("scan", "key", "touch", "pay", "printer", "scanner", "drawer", "help", "wait")
-SETUP = ("currency", "product", "promotion")
+SETUP = ("currency", "locale", "product", "promotion")
 
 
 class ScenarioError(Exception):
@@ -49,6 +49,7 @@ class Step:
 class Scenario:
     path: str
     currency: str = "EUR"
+    locale: str = "en_GB"
     products: list[tuple[int, list[str]]] = field(default_factory=list)
     promotions: list[tuple[int, list[str]]] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)
@@ -69,6 +70,10 @@ def parse(text: str, path: str = "<scenario>") -> Scenario:
             if len(args) != 1 or len(args[0]) != 3:
                 raise ScenarioError(path, line_no, "usage: currency <ISO 4217 code>")
             scenario.currency = args[0]
+        elif verb == "locale":
+            if len(args) != 1:
+                raise ScenarioError(path, line_no, "usage: locale <en_GB|en_US|de_DE|pl_PL>")
+            scenario.locale = args[0]
         elif verb == "product":
             scenario.products.append((line_no, args))
         elif verb == "promotion":
@@ -145,12 +150,19 @@ class Runner:
         self.s = scenario
         self.clock = SimClock()
         self._dir = tempfile.mkdtemp(prefix="kiosk-scenario-")
-        cfg = config_mod.Config()
-        cfg = replace(
-            cfg,
-            kiosk=replace(cfg.kiosk, data_dir=self._dir, currency=scenario.currency),
-            broker=replace(cfg.broker, enabled=False),
-        )
+        settings = {
+            "kiosk": {
+                "data_dir": self._dir,
+                "currency": scenario.currency,
+                "locale": scenario.locale,
+            },
+            "broker": {"enabled": False},
+        }
+        try:
+            cfg = config_mod.merge(config_mod.Config(), settings, scenario.path)
+        except config_mod.ConfigError as exc:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            raise ScenarioError(scenario.path, 0, str(exc)) from None
         self.kiosk: Kiosk = build(cfg, self.clock, sim=True, catalog=_catalog(scenario))
         assert self.kiosk.sim is not None
         self.sim: SimHardware = self.kiosk.sim

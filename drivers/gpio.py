@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from gpiozero import LED, Button, DigitalOutputDevice
+from gpiozero import LED, DigitalInputDevice, DigitalOutputDevice
 
 from appliance.config import GpioSection
 from appliance.core.events import DrawerSensorChanged, HelpButtonPressed, KeyPosition, KeyTurned
@@ -56,17 +56,18 @@ class GpioDrawer:
         self._pulse_s = pins.drawer_pulse_s
         self._monotonic = monotonic
         self._solenoid = DigitalOutputDevice(pins.drawer_solenoid, pin_factory=factory)
-        # the drawer switch closes to ground when the drawer is shut
-        self._sensor = Button(pins.drawer_sensor, pull_up=True, pin_factory=factory)
+        # the drawer switch closes to ground when the drawer is shut. DigitalInputDevice, not
+        # Button: Button's hold-detection thread is not needed and is slow to join on close.
+        self._sensor = DigitalInputDevice(pins.drawer_sensor, pull_up=True, pin_factory=factory)
         self.releases = 0
 
     def start(self, emit: Emit) -> None:
         def changed(is_open: bool) -> Callable[[], None]:
             return lambda: emit(DrawerSensorChanged(at=self._monotonic(), is_open=is_open))
 
-        self._sensor.when_released = changed(True)
-        self._sensor.when_pressed = changed(False)
-        emit(DrawerSensorChanged(at=self._monotonic(), is_open=not self._sensor.is_pressed))
+        self._sensor.when_deactivated = changed(True)
+        self._sensor.when_activated = changed(False)
+        emit(DrawerSensorChanged(at=self._monotonic(), is_open=not self._sensor.is_active))
 
     def release(self) -> None:
         """One bounded pulse: n=1 so a hung loop can never hold the solenoid on."""
@@ -75,7 +76,7 @@ class GpioDrawer:
 
     @property
     def is_closed(self) -> bool:
-        return bool(self._sensor.is_pressed)
+        return bool(self._sensor.is_active)
 
     def close(self) -> None:
         self._solenoid.close()
@@ -87,18 +88,20 @@ class GpioKeySwitch:
 
     def __init__(self, pins: GpioSection, factory: Any, monotonic: Monotonic) -> None:
         self._monotonic = monotonic
-        self._button = Button(pins.key_switch, pull_up=True, bounce_time=0.05, pin_factory=factory)
+        self._button = DigitalInputDevice(
+            pins.key_switch, pull_up=True, bounce_time=0.05, pin_factory=factory
+        )
 
     @property
     def position(self) -> KeyPosition:
-        return KeyPosition.STAFF if self._button.is_pressed else KeyPosition.NORMAL
+        return KeyPosition.STAFF if self._button.is_active else KeyPosition.NORMAL
 
     def start(self, emit: Emit) -> None:
         def turned() -> None:
             emit(KeyTurned(at=self._monotonic(), position=self.position))
 
-        self._button.when_pressed = turned
-        self._button.when_released = turned
+        self._button.when_activated = turned
+        self._button.when_deactivated = turned
         turned()  # a kiosk that boots with the key turned starts in staff mode
 
     def close(self) -> None:
@@ -108,10 +111,12 @@ class GpioKeySwitch:
 class GpioHelpButton:
     def __init__(self, pins: GpioSection, factory: Any, monotonic: Monotonic) -> None:
         self._monotonic = monotonic
-        self._button = Button(pins.help_button, pull_up=True, bounce_time=0.05, pin_factory=factory)
+        self._button = DigitalInputDevice(
+            pins.help_button, pull_up=True, bounce_time=0.05, pin_factory=factory
+        )
 
     def start(self, emit: Emit) -> None:
-        self._button.when_pressed = lambda: emit(HelpButtonPressed(at=self._monotonic()))
+        self._button.when_activated = lambda: emit(HelpButtonPressed(at=self._monotonic()))
 
     def close(self) -> None:
         self._button.close()

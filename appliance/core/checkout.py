@@ -62,7 +62,8 @@ def _looked_up(state: KioskState, event: ev.Event) -> Result:
     product = event.product
     if product is None:
         return _block(state, f"Item not recognised: {event.scan.text}")
-    if product.weighed and event.scan.price_minor is None:
+    if product.weighed and not event.scan.price_minor:
+        # a weighed item sells only by its scale label's price, never by its bare code
         return _block(state, f"{product.name}: please weigh it at the scale and scan its label")
     price = event.scan.price_minor if event.scan.price_minor is not None else product.price_minor
     basket = state.basket.add(product, price)

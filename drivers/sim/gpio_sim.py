@@ -38,10 +38,15 @@ class SimGpioBench:
         self.drawer_jammed = False
         self.pulses = 0
         self._solenoid = self.factory.pin(pins.drawer_solenoid, pin_class=_SolenoidPin, bench=self)
-        # inputs start in their resting state: drawer shut (low), key normal (high), help up
-        self.pin(pins.drawer_sensor).drive_low()
-        self.pin(pins.key_switch).drive_high()
-        self.pin(pins.help_button).drive_high()
+
+    def rest(self) -> None:
+        """Put the inputs in their resting state: drawer shut, key normal, help button up.
+
+        Call after the devices are built: a Button's pull-up resets its mock pin high.
+        """
+        self.pin(self.config.drawer_sensor).drive_low()
+        self.pin(self.config.key_switch).drive_high()
+        self.pin(self.config.help_button).drive_high()
 
     def pin(self, number: int) -> Any:
         return self.factory.pin(number)
