@@ -231,6 +231,7 @@ def build(
             mono,
             keepalive_s=config.broker.keepalive_s,
         )
+        runner.on_delivered = reporter.notice_acked
     devices = Devices(
         tower,
         drawer,

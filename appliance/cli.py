@@ -38,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
+        force=True,  # python-escpos calls logging.basicConfig() when imported
     )
     if args.command == "run":
         return _run(args)

@@ -42,6 +42,8 @@ class Runner:
         self._clock = clock
         self._kiosk_id = kiosk_id
         self._clock_synced = clock_synced
+        # told after acknowledged rows leave the outbox (the reporter frees its window)
+        self.on_delivered: Callable[[tuple[str, ...]], None] = lambda event_ids: None
 
     def run(self, effect: fx.Effect) -> list[ev.Event]:
         """Carry out one effect; return the events it produced at once."""
@@ -72,6 +74,7 @@ class Runner:
                 self._ports.drawer.release()
             case fx.MarkDelivered(event_ids):
                 self._store.mark_delivered(event_ids)
+                self.on_delivered(event_ids)
             case fx.PlaySound(sound):
                 self._ports.speaker.play(sound.value)
             case fx.Audit(action, detail):

@@ -1,0 +1,1 @@
+"""Helpers shared by the test rings: a real mosquitto, sales to commit."""
