@@ -66,8 +66,13 @@ scenarios: $(STAMP) ## run every scenario in tests/scenarios
 bench: $(STAMP) ## run bench/ and write docs/benchmarks.md
 	$(BIN)/python -m bench.run
 
-screens: $(STAMP) ## render the documentation screenshots into docs/screens
+DEMO_SCANS := 5900012345074 5900012345074 5900012346750 5900012346750 5900012346750 \
+  5900012348013 2100001003494
+screens: $(STAMP) ## render docs/screens: every screen, plus the running simulator mid-sale
 	$(BIN)/python -m ui.shots docs/screens
+	tmp=$$(mktemp -d) && $(BIN)/kiosk run --sim --headless --data-dir $$tmp --run-for 2 \
+	  $(foreach c,$(DEMO_SCANS),--scan $(c)) --screenshot docs/screens/running-sim-800x480.png; \
+	  rc=$$?; rm -rf $$tmp; exit $$rc
 
 clean: ## remove the venv, caches and the simulator's store
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info

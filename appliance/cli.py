@@ -12,6 +12,8 @@ from pathlib import Path
 from appliance import config as config_mod
 from appliance.core import barcodes
 
+DEMO_CONFIG = Path(__file__).parent / "demo" / "kiosk.toml"
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kiosk", description=__doc__)
@@ -25,6 +27,16 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--data-dir", type=Path, help="store directory (overrides kiosk.data_dir)")
     run.add_argument("--screenshot", type=Path, help="save the last frame as PNG on exit")
     run.add_argument("--run-for", type=float, help="exit after this many seconds")
+    run.add_argument(
+        "--broker", metavar="HOST:PORT", help="report to this MQTT broker (with --sim: only then)"
+    )
+    run.add_argument(
+        "--scan",
+        action="append",
+        default=[],
+        metavar="CODE",
+        help="with --sim: scan this code once started (repeatable; demos and screenshots)",
+    )
 
     scenario = sub.add_parser("scenario", help="run a scenario file headless (docs/scenarios.md)")
     scenario.add_argument("file", type=Path)
@@ -52,6 +64,9 @@ def _run(args: argparse.Namespace) -> int:
     from appliance.shell.clock import SystemClock
 
     files = [config_mod.SYSTEM_FILE, config_mod.BOOT_FILE, *(args.config or [])]
+    if args.sim and not config_mod.SYSTEM_FILE.exists():
+        # a developer's machine: the demo store's settings first, then the usual layers
+        files.insert(0, DEMO_CONFIG)
     try:
         cfg = config_mod.load(files)
     except config_mod.ConfigError as exc:
@@ -59,18 +74,41 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     if args.data_dir is not None:
         cfg = replace(cfg, kiosk=replace(cfg.kiosk, data_dir=str(args.data_dir)))
-    elif args.sim and not config_mod.SYSTEM_FILE.exists():
-        # a developer's machine: keep the simulator's store beside the checkout
-        cfg = replace(cfg, kiosk=replace(cfg.kiosk, data_dir="var/sim"))
+    if args.broker:
+        host, _, port = args.broker.rpartition(":")
+        if not host or not port.isdigit():
+            print("kiosk: --broker wants HOST:PORT", file=sys.stderr)
+            return 2
+        cfg = config_mod.merge(
+            cfg, {"broker": {"enabled": True, "host": host, "port": int(port)}}, "--broker"
+        )
+    elif args.sim:
+        # the simulator reports only when asked: a developer's machine may run its own broker
+        cfg = replace(cfg, broker=replace(cfg.broker, enabled=False))
     try:
         kiosk = bootstrap.build(cfg, SystemClock(), sim=args.sim, terminal_delay_s=1.5)
     except bootstrap.DeviceUnavailable as exc:
         print(f"kiosk: cannot start: {exc}", file=sys.stderr)
         return 3
+    from appliance.shell.notify import Notifier
     from ui import app
 
+    def scan_given_codes() -> None:
+        if kiosk.sim is not None:
+            for code in args.scan:
+                kiosk.sim.scanner.scan(code)
+
+    if args.scan and kiosk.sim is None:
+        print("kiosk: --scan needs --sim", file=sys.stderr)
+        kiosk.close()
+        return 2
     return app.run(
-        kiosk, headless=args.headless, screenshot=args.screenshot, run_for_s=args.run_for
+        kiosk,
+        headless=args.headless,
+        screenshot=args.screenshot,
+        run_for_s=args.run_for,
+        notifier=Notifier(),
+        after_start=scan_given_codes,
     )
 
 

@@ -64,6 +64,8 @@ class ViewModel:
     lamp: Lamp
     staff: bool
     help_strip: tuple[str, ...]
+    # shown in the top bar of the message screens (welcome, thank-you, closed)
+    store_name: str = ""
 
 
 def screen_for(state: KioskState) -> str:
@@ -123,6 +125,7 @@ def view_model(state: KioskState, *, locale: str = "en_GB", sim: bool = False) -
         lamp=lamp_for(state),
         staff=state.key is KeyPosition.STAFF,
         help_strip=SIM_HELP if sim else (),
+        store_name=state.rules.store_name,
     )
 
 

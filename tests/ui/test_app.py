@@ -1,0 +1,251 @@
+"""The pygame shell against a whole simulated kiosk: keys reach the twins, touches the core."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import ClassVar
+
+import pygame
+import pytest
+
+import ui.app
+from appliance.bootstrap import Kiosk, build
+from appliance.config import Config
+from appliance.core import buttons
+from appliance.core.events import KeyPosition, PaperState
+from appliance.core.state import Checkout
+from appliance.shell.clock import SystemClock
+from ui.app import _handle, run
+from ui.render import Renderer
+from ui.shots import sample_view_models
+from ui.view import ViewModel, screen_for, view_model
+from ui.widgets import HitBox
+
+MILK = "5900012345074"  # "Whole milk 1 l" in the demo catalog
+SETTLE_S = 2.0  # an upper bound for GPIO twin callbacks, never a speed requirement
+
+
+def make_kiosk(tmp_path: Path, *, thank_you_s: float = 5.0, terminal_delay_s: float = 0.0) -> Kiosk:
+    base = Config()
+    config = replace(
+        base,
+        kiosk=replace(base.kiosk, data_dir=str(tmp_path), thank_you_s=thank_you_s),
+        broker=replace(base.broker, enabled=False),
+    )
+    return build(config, SystemClock(), sim=True, terminal_delay_s=terminal_delay_s)
+
+
+@pytest.fixture
+def kiosk(tmp_path: Path) -> Iterator[Kiosk]:
+    k = make_kiosk(tmp_path)
+    yield k
+    k.close()
+
+
+def key(code: int) -> pygame.event.Event:
+    return pygame.event.Event(pygame.KEYDOWN, key=code, mod=0, unicode="", scancode=0)
+
+
+def settle(kiosk: Kiosk, done: Callable[[], bool]) -> None:
+    """Step the loop until `done()` (device callbacks may arrive on gpiozero's threads)."""
+    give_up = time.monotonic() + SETTLE_S
+    while not done() and time.monotonic() < give_up:
+        kiosk.run_once(0.02)
+    assert done()
+
+
+def test_typed_barcode_reaches_the_scanning_screen_and_a_screenshot_is_saved(
+    tmp_path: Path,
+) -> None:
+    """GIVEN a simulated kiosk and the digits of a demo product typed with Enter
+    WHEN the app runs headless for a moment
+    THEN the product is in the basket, the scanning screen shows, a PNG was saved."""
+    kiosk = make_kiosk(tmp_path / "data")
+    pygame.display.init()  # posting events needs the video subsystem
+    for digit in MILK:
+        pygame.event.post(key(getattr(pygame, f"K_{digit}")))
+    pygame.event.post(key(pygame.K_RETURN))
+    shot = tmp_path / "shot.png"
+
+    assert run(kiosk, headless=True, screenshot=shot, run_for_s=0.5) == 0
+
+    assert shot.exists() and shot.stat().st_size > 0
+    assert screen_for(kiosk.state) == "scanning"
+    assert [line.product.name for line in kiosk.state.basket.lines] == ["Whole milk 1 l"]
+    assert pygame.image.load(str(shot)).get_size() == (800, 480)
+
+
+def test_escape_quits_and_the_kiosk_is_closed(tmp_path: Path) -> None:
+    kiosk = make_kiosk(tmp_path)
+    pygame.display.init()
+    pygame.event.post(key(pygame.K_ESCAPE))
+    assert run(kiosk, headless=True, run_for_s=30) == 0
+    assert kiosk._closed  # closed in the finally, the tower driven to its safe red
+
+
+def test_a_scan_from_another_thread_wakes_the_loop(tmp_path: Path) -> None:
+    """GIVEN the app running WHEN a device thread reports a scan and then Escape is posted
+    from that thread THEN the scan is in the basket (posting from threads is allowed)."""
+    kiosk = make_kiosk(tmp_path)
+    sim = kiosk.sim
+    assert sim is not None
+
+    def device_thread() -> None:
+        time.sleep(0.2)
+        sim.scanner.scan(MILK)
+        time.sleep(0.2)
+        pygame.event.post(key(pygame.K_ESCAPE))
+
+    pygame.display.init()
+    worker = threading.Thread(target=device_thread)
+    worker.start()
+    try:
+        assert run(kiosk, headless=True, run_for_s=30) == 0
+    finally:
+        worker.join()
+    assert kiosk.state.basket.item_count == 1
+
+
+def test_a_whole_sale_by_touch_ends_back_on_the_welcome_screen(tmp_path: Path) -> None:
+    """GIVEN a scanned item WHEN the shopper touches Pay and the terminal approves later
+    (from its own thread) THEN thank-you shows, and its deadline brings back the welcome."""
+    kiosk = make_kiosk(tmp_path, thank_you_s=1.0, terminal_delay_s=0.2)
+    pay_at = _button_centre("scanning", buttons.PAY)
+    seen: list[str] = []
+
+    def shopper() -> None:
+        for screen, then in (("scanning", pay_at), ("thank-you", None), ("welcome", None)):
+            give_up = time.monotonic() + 10
+            while screen_for(kiosk.state) != screen and time.monotonic() < give_up:
+                time.sleep(0.01)
+            seen.append(screen_for(kiosk.state))
+            if then is not None:
+                click = {"pos": then, "button": 1, "touch": False}
+                pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, click))
+        pygame.event.post(key(pygame.K_ESCAPE))
+
+    pygame.display.init()
+    for digit in MILK:
+        pygame.event.post(key(getattr(pygame, f"K_{digit}")))
+    pygame.event.post(key(pygame.K_RETURN))
+    worker = threading.Thread(target=shopper)
+    worker.start()
+    try:
+        run(kiosk, headless=True, run_for_s=30)
+    finally:
+        worker.join()
+    assert seen == ["scanning", "thank-you", "welcome"]
+    assert kiosk.state.sales_committed == 1
+
+
+def _button_centre(screen: str, button_id: str) -> tuple[int, int]:
+    """Where a button is on an 800×480 simulator frame (the action bar does not move)."""
+    surface = pygame.Surface((800, 480))
+    boxes = Renderer(surface).draw(sample_view_models(sim=True)[screen])
+    (box,) = [b for b in boxes if b.button_id == button_id]
+    return box.rect.center
+
+
+class CountingRenderer(Renderer):
+    frames: ClassVar[list[str]] = []
+
+    def draw(self, vm: ViewModel) -> list[HitBox]:
+        CountingRenderer.frames.append(vm.screen)
+        return super().draw(vm)
+
+
+def test_the_frame_is_drawn_again_only_when_the_view_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GIVEN an idle kiosk that gets one scan WHEN the app runs for over a second
+    THEN exactly two frames were drawn: the welcome and the basket."""
+    CountingRenderer.frames = []
+    monkeypatch.setattr(ui.app, "Renderer", CountingRenderer)
+    kiosk = make_kiosk(tmp_path)
+    pygame.display.init()
+    for digit in MILK:
+        pygame.event.post(key(getattr(pygame, f"K_{digit}")))
+    pygame.event.post(key(pygame.K_RETURN))
+    run(kiosk, headless=True, run_for_s=1.5)
+    assert CountingRenderer.frames == ["welcome", "scanning"]
+
+
+def _screen(kiosk: Kiosk) -> tuple[pygame.Surface, Renderer]:
+    surface = pygame.Surface((800, 480))
+    renderer = Renderer(surface)
+    renderer.draw(view_model(kiosk.state, sim=True))
+    return surface, renderer
+
+
+def test_a_touch_on_a_button_becomes_a_touched_event(kiosk: Kiosk) -> None:
+    """GIVEN the welcome screen WHEN the shopper touches Help THEN help is requested."""
+    kiosk.start()
+    surface, renderer = _screen(kiosk)
+    (help_box,) = [b for b in renderer.hit_boxes if b.button_id == buttons.HELP]
+    x, y = help_box.rect.center
+    touch = pygame.event.Event(pygame.FINGERDOWN, x=x / 800, y=y / 480, touch_id=0, finger_id=0)
+    _handle(kiosk, renderer, surface, touch)
+    # the mouse click SDL makes from the same touch must not count twice
+    echo = pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=(x, y), button=1, touch=True)
+    _handle(kiosk, renderer, surface, echo)
+    kiosk.run_once(0)
+    assert kiosk.state.help_requested
+    assert kiosk.loop.rejected == []
+
+
+def test_a_mouse_click_outside_every_button_does_nothing(kiosk: Kiosk) -> None:
+    kiosk.start()
+    surface, renderer = _screen(kiosk)
+    click = pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=(400, 10), button=1, touch=False)
+    _handle(kiosk, renderer, surface, click)
+    kiosk.run_once(0)
+    assert not kiosk.state.help_requested
+
+
+def test_function_keys_drive_the_twins(kiosk: Kiosk) -> None:
+    kiosk.start()
+    sim = kiosk.sim
+    assert sim is not None
+    surface, renderer = _screen(kiosk)
+
+    def press(code: int) -> None:
+        _handle(kiosk, renderer, surface, key(code))
+
+    press(pygame.K_F2)
+    settle(kiosk, lambda: kiosk.state.key is KeyPosition.STAFF)
+    press(pygame.K_F2)
+    settle(kiosk, lambda: kiosk.state.key is KeyPosition.NORMAL)
+    press(pygame.K_F3)
+    assert sim.gpio.drawer_open
+    press(pygame.K_F3)
+    assert not sim.gpio.drawer_open
+    press(pygame.K_F4)
+    assert sim.printer.paper is PaperState.OUT
+    press(pygame.K_F4)
+    assert sim.printer.paper is PaperState.OK
+    press(pygame.K_F5)
+    assert not sim.scanner.plugged
+    settle(kiosk, lambda: screen_for(kiosk.state) == "scanner-lost")
+    press(pygame.K_F5)
+    assert sim.scanner.plugged
+    press(pygame.K_F6)
+    settle(kiosk, lambda: kiosk.state.help_requested)
+
+
+def test_without_the_simulator_the_keyboard_does_nothing(kiosk: Kiosk) -> None:
+    kiosk.start()
+    sim = kiosk.sim
+    assert sim is not None
+    surface, renderer = _screen(kiosk)
+    kiosk.sim = None  # as on a real kiosk: touch only
+    for digit in MILK:
+        _handle(kiosk, renderer, surface, key(getattr(pygame, f"K_{digit}")))
+    _handle(kiosk, renderer, surface, key(pygame.K_RETURN))
+    _handle(kiosk, renderer, surface, key(pygame.K_F5))
+    kiosk.run_once(0)
+    assert sim.scanner.scans == [] and sim.scanner.plugged
+    assert kiosk.state.checkout is Checkout.WELCOME

@@ -1,0 +1,173 @@
+"""Every screen draws at every supported size without cut-off, overlapping or tiny targets.
+
+The view models come from real kiosk states (ui.shots.sample_states): a 12-line basket
+whose newest line is a long Polish product name, priced in złoty.
+"""
+
+from __future__ import annotations
+
+from itertools import combinations
+from pathlib import Path
+
+import pygame
+import pytest
+
+from ui.render import BASKET_SCREENS, Renderer, hit_test
+from ui.shots import LONG_NAME, render_png, sample_states, sample_view_models
+from ui.theme import CALM, HIGH_CONTRAST, Palette, Theme, contrast_ratio
+from ui.view import SCREENS, ViewModel, screen_for, view_model
+from ui.widgets import ELLIPSIS, Fonts, ellipsize, wrap
+
+SIZES = [(800, 480), (1280, 800), (1080, 1920)]
+STRIP_PAIR = "strip"  # the simulator's key help: small on purpose, never shown to shoppers
+
+
+def draw(vm: ViewModel, size: tuple[int, int], *, high_contrast: bool = False) -> Renderer:
+    surface = pygame.Surface(size)
+    renderer = Renderer(surface, high_contrast=high_contrast)
+    renderer.draw(vm)
+    return renderer
+
+
+def test_there_is_a_sample_state_for_every_screen() -> None:
+    """GIVEN the sample states WHEN each is shown THEN it is the screen it is named after."""
+    states = sample_states()
+    assert set(states) == set(SCREENS)
+    for name, state in states.items():
+        assert screen_for(state) == name
+    assert len(states["scanning"].basket.lines) == 12
+
+
+@pytest.mark.parametrize("sim", [False, True], ids=["kiosk", "sim"])
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("screen", SCREENS)
+def test_screen_draws_within_its_boxes(
+    screen: str, size: tuple[int, int], sim: bool, tmp_path: Path
+) -> None:
+    vm = sample_view_models(sim=sim)[screen]
+    width, height = size
+    path = tmp_path / f"{screen}-{width}x{height}.png"
+    boxes = render_png(vm, size, path)
+    assert path.stat().st_size > 0
+
+    renderer = draw(vm, size)
+    theme = renderer.theme
+    # buttons: all there, big enough, in the lower two thirds, apart, on screen
+    assert sorted(b.button_id for b in boxes) == sorted(b.button_id for b in vm.buttons)
+    screen_rect = pygame.Rect(0, 0, width, height)
+    for box in boxes:
+        assert box.rect.height >= theme.touch_px and box.rect.width >= theme.touch_px
+        if size == (800, 480):
+            assert box.rect.height >= 64, box
+        assert box.rect.top >= height / 3, f"{box.button_id} is in the top third"
+        assert screen_rect.contains(box.rect)
+        assert hit_test(boxes, box.rect.center) == box.button_id
+    for a, b in combinations(boxes, 2):
+        assert not a.rect.colliderect(b.rect), (a, b)
+
+    # text: every string inside its box and on screen, none over another
+    texts = renderer.texts
+    assert texts
+    for t in texts:
+        assert t.box.contains(t.rect), t
+        assert screen_rect.contains(t.rect), t
+        if size == (800, 480) and t.pair != STRIP_PAIR:
+            assert t.size_px >= 24, t
+    for first, second in combinations(texts, 2):
+        assert not first.rect.colliderect(second.rect), (first, second)
+    # no button covers a text that is not its own label
+    for t in texts:
+        inside = [hit for hit in boxes if hit.rect.colliderect(t.rect)]
+        assert all(hit.rect.contains(t.rect) for hit in inside), t
+
+    shown = [t.text for t in texts]
+    if screen in BASKET_SCREENS or (screen == "scanner-lost" and vm.lines):
+        newest = vm.lines[-1]
+        assert newest.amount in shown, "the newest line must be visible"
+        assert any(_is_start_of(s, newest.name) for s in shown)
+        assert vm.total in shown, "the total must stay visible"
+    joined = " ".join(shown)
+    assert all(word in joined for word in vm.title.split()), "the title must be shown in full"
+    if vm.notice:
+        assert vm.notice.split()[0] in joined, "the notice must be shown"
+    if vm.problems and screen != "staff":
+        assert any(vm.problems[0].startswith(s.rstrip(ELLIPSIS)) for s in shown if s)
+
+
+def _is_start_of(shown: str, full: str) -> bool:
+    return shown == full or (shown.endswith(ELLIPSIS) and full.startswith(shown[:-1]))
+
+
+def test_the_long_polish_name_is_cut_with_an_ellipsis_on_the_small_screen() -> None:
+    vm = sample_view_models()["scanning"]
+    texts = [t.text for t in draw(vm, (800, 480)).texts]
+    cut = [s for s in texts if s.endswith(ELLIPSIS) and LONG_NAME.name.startswith(s[:-1])]
+    assert cut, texts
+    assert cut[0].startswith("Żubrówka Biała")
+
+
+def test_a_long_basket_scrolls_to_its_newest_line_and_says_how_many_are_above() -> None:
+    vm = sample_view_models()["scanning"]
+    texts = [t.text for t in draw(vm, (800, 480)).texts]
+    assert any("earlier item" in s for s in texts)
+    assert vm.lines[-1].amount in texts
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+def test_high_contrast_draws_every_screen(screen: str, tmp_path: Path) -> None:
+    vm = sample_view_models(sim=True)[screen]
+    render_png(vm, (800, 480), tmp_path / f"{screen}-hc.png", high_contrast=True)
+    renderer = draw(vm, (800, 480), high_contrast=True)
+    assert all(t.box.contains(t.rect) for t in renderer.texts)
+
+
+def test_a_scanned_item_changes_the_view_model_and_a_repeat_does_not() -> None:
+    """The app redraws only when the view model changes: equal states give equal models."""
+    state = sample_states()["scanning"]
+    assert view_model(state) == view_model(state)
+    assert view_model(state) != view_model(sample_states()["item-unknown"])
+
+
+@pytest.mark.parametrize("palette", [CALM, HIGH_CONTRAST], ids=["calm", "high-contrast"])
+def test_every_text_colour_meets_wcag_aa(palette: Palette) -> None:
+    for name, (fg, bg) in palette.text_pairs().items():
+        assert contrast_ratio(fg, bg) >= 4.5, name
+    for name, (fg, bg) in palette.edge_pairs().items():
+        assert contrast_ratio(fg, bg) >= 3.0, name
+
+
+def test_contrast_ratio_matches_wcag_reference_values() -> None:
+    assert contrast_ratio((0, 0, 0), (255, 255, 255)) == pytest.approx(21.0)
+    assert contrast_ratio((255, 255, 255), (255, 255, 255)) == pytest.approx(1.0)
+    # #767676 on white is the well-known lightest grey that passes AA (4.54:1)
+    assert contrast_ratio((0x76, 0x76, 0x76), (255, 255, 255)) == pytest.approx(4.54, abs=0.01)
+
+
+def test_sizes_scale_from_the_7_inch_display() -> None:
+    small = Theme.for_size(800, 480)
+    assert small.body_px >= 24 and small.touch_px >= 64 and small.button_h >= 64
+    big = Theme.for_size(1920, 1080)
+    assert small.body_px < big.body_px < small.body_px * 1920 / 800
+    tall = Theme.for_size(1080, 1920)
+    assert tall.portrait and tall.body_px >= small.body_px
+
+
+def test_bundled_font_has_polish_and_german_letters() -> None:
+    """Every letter renders as itself, not as the font's 'missing glyph' box."""
+    font = Fonts().get(24)
+    missing = pygame.image.tobytes(font.render("\ue123", True, (0, 0, 0)), "RGBA")
+    for letter in "ąćęłńóśźżĄĆĘŁŃÓŚŹŻäöüßÄÖÜ€×…↑":
+        image = pygame.image.tobytes(font.render(letter, True, (0, 0, 0)), "RGBA")
+        assert image != missing, letter
+
+
+def test_text_helpers_never_return_wider_text_than_asked() -> None:
+    font = Fonts().get(24)
+    name = LONG_NAME.name
+    for width in (0, 5, 40, 120, 300, 2000):
+        cut = ellipsize(font, name, width)
+        assert font.size(cut)[0] <= width or cut == ""
+    lines = wrap(font, name, 200, 2)
+    assert len(lines) == 2 and lines[-1].endswith(ELLIPSIS)
+    assert all(font.size(line)[0] <= 200 for line in lines)
+    assert wrap(font, "short", 200, 0) == []

@@ -1,0 +1,202 @@
+"""The pygame shell: owns the window, turns touches into Touched events, draws the state.
+
+One thread: pygame's event queue is the only thing the main loop blocks on. Device threads
+wake it through `Loop.on_emit`, which posts a pygame user event: since pygame 2,
+`pygame.event.post` may be called from any thread (it is SDL_PushEvent, which SDL documents
+as thread-safe; pygame 2.2 deprecated `pygame.fastevent` because `pygame.event` now
+serves threads). The frame is redrawn only when the view model changes.
+
+In the simulator the keyboard drives the twins (docs in ui.view.SIM_HELP); on a real
+kiosk the keyboard does nothing, touch only.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pygame
+
+from appliance.core import checkout
+from appliance.core.events import KeyPosition, PaperState, Touched
+from appliance.shell.notify import Notifier
+from ui.render import Renderer, hit_test
+from ui.view import ViewModel, view_model
+
+if TYPE_CHECKING:
+    from appliance.bootstrap import Kiosk, SimHardware
+
+log = logging.getLogger(__name__)
+
+IDLE_WAIT_MS = 1000
+DIGIT_KEYS = {getattr(pygame, f"K_{d}"): str(d) for d in range(10)} | {
+    getattr(pygame, f"K_KP{d}"): str(d) for d in range(10)
+}
+ENTER_KEYS = frozenset({pygame.K_RETURN, pygame.K_KP_ENTER})
+
+
+def run(
+    kiosk: Kiosk,
+    *,
+    headless: bool = False,
+    screenshot: Path | None = None,
+    run_for_s: float | None = None,
+    high_contrast: bool = False,
+    notifier: Notifier | None = None,
+    after_start: Callable[[], None] | None = None,
+) -> int:
+    """Show the kiosk until the window closes (or SIGTERM: SDL turns it into QUIT), Escape
+    in the simulator, or `run_for_s` (headless demos) ends. Always closes the kiosk."""
+    if headless:
+        # SDL reads these when the video and audio subsystems start, so before init
+        os.environ["SDL_VIDEODRIVER"] = "dummy"
+        os.environ["SDL_AUDIODRIVER"] = "dummy"
+    # this process's own clock, not the kiosk's: a simulated clock would never end the demo
+    ends_at = None if run_for_s is None else time.monotonic() + run_for_s
+    try:
+        pygame.display.init()
+        pygame.font.init()
+        ui = kiosk.config.ui
+        flags = pygame.FULLSCREEN if ui.fullscreen and not headless else 0
+        screen = pygame.display.set_mode((ui.width, ui.height), flags)
+        pygame.display.set_caption(f"kiosk: {kiosk.config.kiosk.store_name}")
+        if flags & pygame.FULLSCREEN:
+            pygame.mouse.set_visible(False)  # a touch kiosk shows no pointer
+        wake = pygame.event.custom_type()
+        # set before start() so no device report can slip past without waking the loop
+        kiosk.loop.on_emit = _waker(wake)
+        kiosk.start()
+        if after_start is not None:
+            after_start()
+        notifier = notifier or Notifier({})
+        renderer = Renderer(screen, high_contrast=high_contrast)
+        _main_loop(kiosk, screen, renderer, ends_at, notifier)
+        if screenshot is not None:
+            screenshot.parent.mkdir(parents=True, exist_ok=True)
+            pygame.image.save(screen, str(screenshot))
+    finally:
+        kiosk.loop.on_emit = lambda: None
+        kiosk.close()
+        pygame.quit()
+    return 0
+
+
+def _waker(event_type: int) -> Callable[[], None]:
+    def wake() -> None:
+        try:
+            pygame.event.post(pygame.event.Event(event_type))
+        except pygame.error:
+            # the display is shutting down; the loop drains the inbox on its own
+            log.debug("could not post a wake-up event", exc_info=True)
+
+    return wake
+
+
+def _main_loop(
+    kiosk: Kiosk,
+    screen: pygame.Surface,
+    renderer: Renderer,
+    ends_at: float | None,
+    notifier: Notifier,
+) -> None:
+    shown: ViewModel | None = None
+    redraw = True
+    while True:
+        vm = view_model(kiosk.state, locale=kiosk.config.kiosk.locale, sim=kiosk.sim is not None)
+        if redraw or vm != shown:
+            renderer.draw(vm)
+            pygame.display.flip()
+            if shown is None:
+                notifier.ready(f"showing {vm.screen}")  # systemd: READY after the first frame
+            shown, redraw = vm, False
+        # the loop wakes at least once a second, so a hung loop misses the watchdog
+        notifier.ping(time.monotonic())
+        timeout_ms = _timeout_ms(kiosk, ends_at)
+        if timeout_ms is None:
+            return
+        # wait(0) would block for ever: a deadline already due only polls
+        first = pygame.event.wait(timeout_ms) if timeout_ms > 0 else pygame.event.poll()
+        for event in [first, *pygame.event.get()]:
+            if event.type == pygame.QUIT:
+                return
+            # Escape is the simulator's; a keyboard plugged into a real kiosk must not stop it
+            if (
+                event.type == pygame.KEYDOWN
+                and event.key == pygame.K_ESCAPE
+                and kiosk.sim is not None
+            ):
+                return
+            if event.type in (pygame.WINDOWEXPOSED, pygame.VIDEOEXPOSE):
+                redraw = True
+            _handle(kiosk, renderer, screen, event)
+        kiosk.run_once(0)
+
+
+def _timeout_ms(kiosk: Kiosk, ends_at: float | None) -> int | None:
+    """How long to block: until the core's next deadline, at most a second; None = stop."""
+    wait_s = IDLE_WAIT_MS / 1000
+    deadline = checkout.next_deadline(kiosk.state)
+    if deadline is not None:
+        wait_s = min(wait_s, deadline - kiosk.clock.monotonic())
+    if ends_at is not None:
+        left = ends_at - time.monotonic()
+        if left <= 0:
+            return None
+        wait_s = min(wait_s, left)
+    # round up: waking a millisecond early would only spin once more
+    return max(0, math.ceil(wait_s * 1000))
+
+
+def _handle(
+    kiosk: Kiosk, renderer: Renderer, screen: pygame.Surface, event: pygame.event.Event
+) -> None:
+    pos: tuple[int, int] | None = None
+    if event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
+        # SDL also turns each touch into a mouse click; FINGERDOWN handles touches
+        if not getattr(event, "touch", False):
+            pos = event.pos
+    elif event.type == pygame.FINGERDOWN:
+        width, height = screen.get_size()
+        pos = (int(event.x * width), int(event.y * height))
+    if pos is not None:
+        button = hit_test(renderer.hit_boxes, pos)
+        if button is not None:
+            kiosk.loop.emit(Touched(at=kiosk.clock.monotonic(), button=button))
+        return
+    if event.type == pygame.KEYDOWN and kiosk.sim is not None:
+        _sim_key(kiosk.sim, event)
+
+
+def _sim_key(sim: SimHardware, event: pygame.event.Event) -> None:
+    """The simulator's keyboard: a wedge scanner on the digits, the F keys on the twins."""
+    key = event.key
+    if key in DIGIT_KEYS:
+        sim.scanner.type_key(DIGIT_KEYS[key])
+    elif key in ENTER_KEYS:
+        sim.scanner.type_key("\r")
+    elif key == pygame.K_F2:
+        gpio = sim.gpio
+        staff = not gpio.pin(gpio.config.key_switch).state  # the switch pulls low in staff
+        gpio.turn_key(KeyPosition.NORMAL if staff else KeyPosition.STAFF)
+    elif key == pygame.K_F3:
+        if sim.gpio.drawer_open:
+            sim.gpio.push_drawer_shut()
+        else:
+            sim.gpio.pull_drawer_open()
+    elif key == pygame.K_F4:
+        if sim.printer.paper is PaperState.OUT:
+            sim.printer.paper_in()
+        else:
+            sim.printer.paper_out()
+    elif key == pygame.K_F5:
+        if sim.scanner.plugged:
+            sim.scanner.unplug()
+        else:
+            sim.scanner.plug()
+    elif key == pygame.K_F6:
+        sim.gpio.press_help()

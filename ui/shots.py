@@ -1,0 +1,148 @@
+"""Screenshots without a running kiosk: one view model → one PNG (tests and docs).
+
+`python -m ui.shots docs/screens` writes the PNGs the docs show, built from the demo
+catalog. `sample_states()` is the set of realistic states the UI tests draw too.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pygame
+
+from appliance.catalog_file import load_json
+from appliance.core.basket import Basket
+from appliance.core.events import KeyPosition, PaperState
+from appliance.core.products import Product
+from appliance.core.state import Checkout, Devices, KioskState, Rules
+from ui.render import Renderer
+from ui.view import ViewModel, view_model
+from ui.widgets import HitBox
+
+DEMO_CATALOG = Path(__file__).resolve().parent.parent / "appliance" / "demo" / "catalog.json"
+LOCALE = "pl_PL"
+# a real-looking product whose name is longer than any basket column
+LONG_NAME = Product(
+    gtin="05900012399990",
+    name="Żubrówka Biała wódka 0,7 l z bardzo długą nazwą produktu",
+    price_minor=3999,
+    vat_rate_bp=2300,
+    age_limit=18,
+)
+# the first words of the demo catalog's product names, in basket order (× repeats)
+BASKET = (
+    ("Whole milk", 2),
+    ("Butter", 1),
+    ("Rye bread", 1),
+    ("Spaghetti", 1),
+    ("Tomato passata", 1),
+    ("Olive oil", 1),
+    ("Ground coffee", 1),
+    ("Bananas", 1),
+    ("Red wine", 1),
+    ("White wine", 1),
+    ("Kitchen roll", 1),
+)
+
+
+def render_png(
+    vm: ViewModel, size: tuple[int, int], path: Path, high_contrast: bool = False
+) -> list[HitBox]:
+    """Draw `vm` on an off-screen surface of `size` and save it as a PNG at `path`."""
+    if not pygame.font.get_init():
+        pygame.font.init()
+    surface = pygame.Surface(size)
+    boxes = Renderer(surface, high_contrast=high_contrast).draw(vm)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pygame.image.save(surface, str(path))
+    return boxes
+
+
+def _find(products: list[Product], start: str) -> Product:
+    for product in products:
+        if product.name.startswith(start):
+            return product
+    raise LookupError(f"no demo product named {start!r}...")
+
+
+def sample_states(catalog_path: Path = DEMO_CATALOG) -> dict[str, KioskState]:
+    """One realistic state per screen id, with a 12-line basket where a basket shows."""
+    catalog = load_json(catalog_path)
+    rules = Rules(
+        store_name="Sklep Demo", currency=catalog.currency, promotions=tuple(catalog.promotions)
+    )
+    basket = Basket()
+    for start, times in BASKET:
+        product = _find(catalog.products, start)
+        for _ in range(times):
+            basket = basket.add(product, product.price_minor)
+    basket = basket.add(LONG_NAME, LONG_NAME.price_minor)
+    base = KioskState(rules=rules)
+    selling = replace(base, checkout=Checkout.SCANNING, basket=basket)
+    return {
+        "welcome": base,
+        "scanning": selling,
+        "item-unknown": replace(
+            selling, checkout=Checkout.ITEM_UNKNOWN, notice="Item not recognised: 5901234123457"
+        ),
+        "paying": replace(selling, checkout=Checkout.PAYING),
+        "payment-declined": replace(
+            selling,
+            checkout=Checkout.PAYMENT_DECLINED,
+            notice="Payment declined: insufficient funds",
+        ),
+        "thank-you": replace(
+            selling,
+            checkout=Checkout.THANK_YOU,
+            notice="Your purchase is complete, but the receipt did not print (out of paper).",
+            devices=Devices(paper=PaperState.OUT),
+        ),
+        "out-of-service": replace(
+            base,
+            checkout=Checkout.OUT_OF_SERVICE,
+            out_of_service_reason="Sale could not be saved: disk full",
+            help_requested=True,
+        ),
+        "scanner-lost": replace(
+            selling, devices=Devices(scanner_ok=False, scanner_reason="unplugged")
+        ),
+        "staff": replace(
+            selling,
+            checkout=Checkout.ITEM_UNKNOWN,
+            key=KeyPosition.STAFF,
+            notice="Item not recognised: 5901234123457",
+            devices=Devices(paper=PaperState.LOW, drawer_open=True),
+            help_requested=True,
+        ),
+    }
+
+
+def sample_view_models(sim: bool = False) -> dict[str, ViewModel]:
+    return {
+        name: view_model(state, locale=LOCALE, sim=sim) for name, state in sample_states().items()
+    }
+
+
+DOC_SHOTS = {
+    "welcome-800x480.png": "welcome",
+    "scanning-800x480.png": "scanning",
+    "staff-800x480.png": "staff",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    out = Path(args[0]) if args else Path("docs/screens")
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    models = sample_view_models()
+    for filename, screen in DOC_SHOTS.items():
+        render_png(models[screen], (800, 480), out / filename)
+        print(out / filename)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
