@@ -43,6 +43,7 @@ def status_topic(kiosk_id: str) -> str:
 
 HEADOFFICE_STATE_TOPIC = f"{ROOT}/ho/state"
 ALL_EVENTS_FILTER = f"{ROOT}/k/+/evt/#"
+ALL_STATUS_FILTER = f"{ROOT}/k/+/status"
 
 
 def parse_event_topic(topic: str) -> tuple[str, str]:
@@ -53,6 +54,16 @@ def parse_event_topic(topic: str) -> tuple[str, str]:
     if not _is_id(parts[3]) or not _is_id(parts[5]):
         raise WireError(f"bad kiosk or stream in topic: {topic!r}")
     return parts[3], parts[5]
+
+
+def parse_status_topic(topic: str) -> str:
+    """`pos/v1/k/<kiosk>/status` → kiosk, or WireError."""
+    parts = topic.split("/")
+    if len(parts) != 5 or parts[:3] != ["pos", "v1", "k"] or parts[4] != "status":
+        raise WireError(f"not a status topic: {topic!r}")
+    if not _is_id(parts[3]):
+        raise WireError(f"bad kiosk in topic: {topic!r}")
+    return parts[3]
 
 
 def _is_id(text: str) -> bool:

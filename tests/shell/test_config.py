@@ -47,7 +47,7 @@ def test_bad_config_names_the_key_and_file(tmp_path: Path, text: str, message: s
 
 
 def test_environment_errors_name_the_environment() -> None:
-    with pytest.raises(ConfigError, match="environment: gpio.tower_red"):
+    with pytest.raises(ConfigError, match=r"environment: gpio\.tower_red"):
         load([], env={"KIOSK_GPIO__TOWER_RED": "99"})
 
 

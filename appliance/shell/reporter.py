@@ -1,0 +1,292 @@
+"""The reporter: drains the outbox to head office over MQTT 5 and reports acks as events.
+
+Threads: paho's network thread runs the callbacks, which only `emit` events or set the
+small flags under `_lock`. The main loop (which owns the store) calls `pump` and
+`notice_acked`; the in-flight bookkeeping belongs to it alone, so it needs no lock.
+
+Delivery: PUBACK is flow control only (a broker may PUBACK and then drop). A row leaves
+the outbox when head office's application-level ack arrives (ReportAcked →
+MarkDelivered). Every new connection, every time head office comes (back) online and
+every `resend_after_s` without an ack, sending starts again from the first unacked row;
+head office is idempotent, so the duplicates this makes are harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, cast
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+
+from appliance import wire
+from appliance.core.events import BrokerLinkChanged, ReportAcked
+from appliance.ports import Emit
+from appliance.shell.store import Store
+
+log = logging.getLogger(__name__)
+
+SESSION_EXPIRY_S = 7 * 24 * 3600  # longer than the longest outage we plan for
+MAX_RECONNECT_DELAY_S = 60
+CLOSE_TIMEOUT_S = 2.0
+
+
+class Reporter:
+    """Use as a context manager or call close(). `start()` returns at once."""
+
+    def __init__(
+        self,
+        kiosk_id: str,
+        host: str,
+        port: int,
+        emit: Emit,
+        monotonic: Callable[[], float],
+        keepalive_s: int = 30,
+        window: int = 100,
+        resend_after_s: float = 60.0,
+    ) -> None:
+        self.kiosk_id = kiosk_id
+        self._host = host
+        self._port = port
+        self._emit = emit
+        self._monotonic = monotonic
+        self._keepalive_s = keepalive_s
+        self._window = window
+        self._resend_after_s = resend_after_s
+        self._ack_topic = wire.ack_topic(kiosk_id)
+        self._status_topic = wire.status_topic(kiosk_id)
+
+        # written by the network thread, read by the main loop
+        self._lock = threading.Lock()
+        self._connected = False
+        self._headoffice_online = False
+        self._epoch = 0  # bumped whenever everything unacked must be sent again
+
+        # main loop only: event_id → (outbox row id, monotonic time sent)
+        self._in_flight: dict[str, tuple[int, float]] = {}
+        self._cursor = 0  # highest outbox row id sent since the last restart
+        self._pumped_epoch = -1
+        self._started = False
+        self._closed = False
+
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=kiosk_id, protocol=mqtt.MQTTv5)
+        # Rows stay in the outbox until acked, so paho never needs to hold more than
+        # this connection's window plus what it replays from the last one.
+        client.max_queued_messages_set(2 * window)
+        client.will_set(self._status_topic, wire.online_payload(False, ""), qos=1, retain=True)
+        # paho's backoff has no jitter (research §2.6); a random first delay spreads a
+        # fleet that lost the same broker. paho annotates int but only does arithmetic.
+        client.reconnect_delay_set(cast(int, random.uniform(1.0, 2.0)), MAX_RECONNECT_DELAY_S)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_connect_fail = self._on_connect_fail
+        client.on_message = self._on_message
+        client.on_publish = self._on_publish
+        client.on_subscribe = self._on_subscribe
+        self._client = client
+
+    # -- main loop side -------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Connect in the background; reconnects by itself until close()."""
+        if self._started or self._closed:
+            return
+        self._started = True
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]  # paho
+        props.SessionExpiryInterval = SESSION_EXPIRY_S
+        self._client.connect_async(
+            self._host,
+            self._port,
+            keepalive=self._keepalive_s,
+            clean_start=False,
+            properties=props,
+        )
+        self._client.loop_start()
+
+    @property
+    def connected(self) -> bool:
+        with self._lock:
+            return self._connected
+
+    @property
+    def headoffice_online(self) -> bool:
+        with self._lock:
+            return self._headoffice_online
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._in_flight)
+
+    def pump(self, store: Store) -> int:
+        """Publish outbox rows not yet in flight, up to the window. Returns how many."""
+        with self._lock:
+            ready = self._connected and self._headoffice_online and not self._closed
+            epoch = self._epoch
+        if not ready:
+            return 0
+        now = self._monotonic()
+        if epoch != self._pumped_epoch or self._oldest_is_overdue(now):
+            self._in_flight.clear()
+            self._cursor = 0
+            self._pumped_epoch = epoch
+        room = self._window - len(self._in_flight)
+        if room <= 0:
+            return 0
+        sent = 0
+        for row in store.outbox_pending(room, after_id=self._cursor):
+            info = self._client.publish(wire.event_topic(self.kiosk_id, row.stream), row.payload, 1)
+            if info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                # disconnected meanwhile (the reconnect resends) or paho's queue is full
+                log.debug("outbox row %d not published: %s", row.id, mqtt.error_string(info.rc))
+                break
+            self._in_flight[row.event_id] = (row.id, now)
+            self._cursor = row.id
+            sent += 1
+        return sent
+
+    def _oldest_is_overdue(self, now: float) -> bool:
+        oldest = next(iter(self._in_flight.values()), None)
+        if oldest is None or now - oldest[1] < self._resend_after_s:
+            return False
+        log.warning("no ack from head office for %.0f s: sending again", now - oldest[1])
+        return True
+
+    def notice_acked(self, event_ids: Iterable[str]) -> None:
+        """Head office has these events: they no longer count against the window."""
+        for event_id in event_ids:
+            self._in_flight.pop(event_id, None)
+
+    def close(self) -> None:
+        """Say offline, disconnect and stop the network thread. Idempotent."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            connected = self._connected
+        if connected:
+            info = self._client.publish(
+                self._status_topic, wire.online_payload(False, _now_iso()), qos=1, retain=True
+            )
+            try:
+                info.wait_for_publish(CLOSE_TIMEOUT_S)
+            except (RuntimeError, ValueError) as exc:
+                log.warning("offline status not sent: %s", exc)
+        self._client.disconnect()
+        if self._started:
+            self._client.loop_stop()
+
+    def __enter__(self) -> Reporter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- network thread side: emit events or set flags, nothing else ----------------------
+
+    def _on_connect(
+        self,
+        client: mqtt.Client,
+        userdata: Any,
+        flags: mqtt.ConnectFlags,
+        reason_code: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
+        if reason_code.is_failure:
+            log.error("broker refused the connection: %s", reason_code)
+            return
+        # always resubscribe: the session may be gone even when we asked to keep it
+        client.subscribe([(self._ack_topic, 1), (wire.HEADOFFICE_STATE_TOPIC, 1)])
+        client.publish(self._status_topic, wire.online_payload(True, _now_iso()), 1, retain=True)
+        with self._lock:
+            self._connected = True
+            self._headoffice_online = False  # until the retained state says otherwise
+            self._epoch += 1
+        present = flags.session_present
+        log.info("connected to %s:%d (session present: %s)", self._host, self._port, present)
+        self._emit(BrokerLinkChanged(at=self._monotonic(), connected=True))
+
+    def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
+        log.warning("cannot reach the broker at %s:%d; trying again", self._host, self._port)
+
+    def _on_disconnect(
+        self,
+        client: mqtt.Client,
+        userdata: Any,
+        flags: mqtt.DisconnectFlags,
+        reason_code: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
+        with self._lock:
+            was_connected = self._connected
+            self._connected = False
+            self._headoffice_online = False
+            level = logging.INFO if self._closed else logging.WARNING
+        if was_connected:
+            log.log(level, "disconnected from the broker: %s", reason_code)
+            self._emit(BrokerLinkChanged(at=self._monotonic(), connected=False))
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        # an exception here would kill paho's network thread (research §2.5)
+        try:
+            if message.topic == self._ack_topic:
+                event_ids = wire.parse_ack(bytes(message.payload))
+                self._emit(ReportAcked(at=self._monotonic(), event_ids=event_ids))
+            elif message.topic == wire.HEADOFFICE_STATE_TOPIC:
+                self._headoffice_state(wire.parse_online(bytes(message.payload)))
+            else:
+                log.warning("unexpected message on %s", message.topic)
+        except wire.WireError as exc:
+            log.warning("dropped a malformed message on %s: %s", message.topic, exc)
+            if message.topic == wire.HEADOFFICE_STATE_TOPIC:
+                self._headoffice_state(False)
+        except Exception:
+            log.exception("message on %s not handled", message.topic)
+
+    def _headoffice_state(self, online: bool) -> None:
+        with self._lock:
+            if online and not self._headoffice_online:
+                self._epoch += 1  # head office may have lost what it had not acked
+            self._headoffice_online = online
+        log.info("head office is %s", "online" if online else "offline")
+
+    def _on_publish(
+        self,
+        client: mqtt.Client,
+        userdata: Any,
+        mid: int,
+        reason_code: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
+        if reason_code.is_failure:
+            # the broker took it as acknowledged and will not take it again (MQTT-4.4.0-2);
+            # the row stays in the outbox and goes again (reconnect or resend_after_s)
+            log.error("broker refused publish %d: %s", mid, reason_code)
+
+    def _on_subscribe(
+        self,
+        client: mqtt.Client,
+        userdata: Any,
+        mid: int,
+        reason_codes: list[ReasonCode],
+        properties: Properties | None,
+    ) -> None:
+        for code in reason_codes:
+            if code.is_failure:
+                log.error("broker refused a subscription: %s", code)
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -1,0 +1,297 @@
+"""Ingest: kiosk events from a shared MQTT 5 subscription into the ledger, acked after commit.
+
+Threads: paho's network thread only queues messages; one worker thread owns the ledger,
+validates, commits, then publishes the application-level ack and finally PUBACKs the
+message (manual ack), so a crash before the commit leaves the message with the broker.
+The broker's in-flight limit for this client bounds the queue.
+
+A duplicate event is acked again (the kiosk may have missed the first ack). A malformed
+message is logged and dropped: never stored, never acked at the application level.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import socket
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+
+from appliance import wire
+from headoffice.db import LedgerError, SqliteLedger
+
+log = logging.getLogger(__name__)
+
+SESSION_EXPIRY_S = 24 * 3600  # the broker keeps our queue through an outage this long
+BATCH = 100  # messages handled per round, acks grouped per kiosk
+CLOSE_TIMEOUT_S = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Received:
+    kind: str  # "event" | "status"
+    topic: str
+    payload: bytes
+    mid: int
+    qos: int
+    connection: int  # a mid means something only on the connection it came in on
+
+
+class Ingest:
+    """`run_forever()` until `stop()`; or `start()` and `close()` when embedded."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        db_path: str | Path,
+        client_id: str | None = None,
+        shared_group: str = "ingest",
+        keepalive_s: int = 30,
+    ) -> None:
+        self._host = host
+        self._port = port
+        self._db_path = db_path
+        # fixed per host, so the broker keeps this ingest's session across restarts
+        self._client_id = client_id or f"headoffice-ingest-{socket.gethostname()}"
+        self._events_filter = f"$share/{shared_group}/{wire.ALL_EVENTS_FILTER}"
+        self._keepalive_s = keepalive_s
+        self._inbox: queue.SimpleQueue[_Received | None] = queue.SimpleQueue()
+        self._stop_requested = threading.Event()
+        self._lock = threading.Lock()
+        self._connected = False
+        self._connection = 0
+        self._ledger: SqliteLedger | None = None
+        self._worker: threading.Thread | None = None
+        self._closed = False
+        self.stored = 0  # events newly stored (read for logs and tests)
+        self.rejected = 0  # malformed or conflicting messages dropped
+
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=self._client_id,
+            protocol=mqtt.MQTTv5,
+            manual_ack=True,
+        )
+        client.will_set(
+            wire.HEADOFFICE_STATE_TOPIC, wire.online_payload(False, ""), qos=1, retain=True
+        )
+        client.reconnect_delay_set(1, 30)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_connect_fail = self._on_connect_fail
+        client.on_subscribe = self._on_subscribe
+        client.on_message = self._on_unexpected
+        client.message_callback_add(wire.ALL_EVENTS_FILTER, self._on_event)
+        client.message_callback_add(wire.ALL_STATUS_FILTER, self._on_status)
+        self._client = client
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Open the ledger (LedgerError if it cannot), start the worker, connect."""
+        if self._ledger is not None or self._closed:
+            return
+        self._ledger = SqliteLedger.open(self._db_path)
+        self._worker = threading.Thread(target=self._work, name="ingest-worker", daemon=True)
+        self._worker.start()
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]  # paho
+        props.SessionExpiryInterval = SESSION_EXPIRY_S
+        self._client.connect_async(
+            self._host, self._port, self._keepalive_s, clean_start=False, properties=props
+        )
+        self._client.loop_start()
+
+    def run_forever(self) -> None:
+        self.start()
+        try:
+            self._stop_requested.wait()
+        finally:
+            self.close()
+
+    def stop(self) -> None:
+        """Make run_forever return. Safe from a signal handler or any thread."""
+        self._stop_requested.set()
+
+    def close(self) -> None:
+        """Finish what is queued, say offline, disconnect. Idempotent."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            connected = self._connected
+        self._stop_requested.set()
+        if self._worker is not None:
+            self._inbox.put(None)  # later messages stay un-PUBACKed: the broker keeps them
+            self._worker.join(CLOSE_TIMEOUT_S)
+        if connected:
+            info = self._client.publish(
+                wire.HEADOFFICE_STATE_TOPIC, wire.online_payload(False, _now_iso()), 1, True
+            )
+            try:
+                info.wait_for_publish(CLOSE_TIMEOUT_S)
+            except (RuntimeError, ValueError) as exc:
+                log.warning("offline state not sent: %s", exc)
+        self._client.disconnect()
+        self._client.loop_stop()
+        if self._worker is None or not self._worker.is_alive():
+            if self._ledger is not None:
+                self._ledger.close()
+        else:
+            log.error("ingest worker did not finish in %.0f s", CLOSE_TIMEOUT_S)
+
+    def __enter__(self) -> Ingest:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- worker: owns the ledger -------------------------------------------------------
+
+    def _work(self) -> None:
+        assert self._ledger is not None
+        ledger = self._ledger
+        while True:
+            first = self._inbox.get()
+            batch = [first]
+            while first is not None and batch[-1] is not None and len(batch) < BATCH:
+                try:
+                    batch.append(self._inbox.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self._handle_batch(ledger, [item for item in batch if item is not None])
+            except Exception:
+                log.exception("ingest worker round failed")
+            if batch[-1] is None:
+                return
+
+    def _handle_batch(self, ledger: SqliteLedger, batch: list[_Received]) -> None:
+        acks: dict[str, list[str]] = {}
+        for item in batch:
+            self._handle(ledger, item, acks)
+        for kiosk_id, event_ids in acks.items():
+            self._client.publish(wire.ack_topic(kiosk_id), wire.ack_payload(event_ids), 1)
+        with self._lock:
+            connection = self._connection
+        for item in batch:
+            if item.connection == connection:
+                self._client.ack(item.mid, item.qos)
+
+    def _handle(self, ledger: SqliteLedger, item: _Received, acks: dict[str, list[str]]) -> None:
+        try:
+            if item.kind == "status":
+                kiosk_id = wire.parse_status_topic(item.topic)
+                ledger.set_kiosk_online(kiosk_id, wire.parse_online(item.payload))
+                return
+            kiosk_id, stream = wire.parse_event_topic(item.topic)
+            envelope = wire.parse_envelope(item.payload)
+            if envelope.kiosk_id != kiosk_id or envelope.stream != stream:
+                raise wire.WireError(
+                    f"topic says {kiosk_id}/{stream}, payload {envelope.kiosk_id}/{envelope.stream}"
+                )
+            if ledger.apply(envelope):
+                self.stored += 1
+            else:
+                log.info("event %s from %s already stored", envelope.event_id, kiosk_id)
+            acks.setdefault(kiosk_id, []).append(envelope.event_id)
+        except (wire.WireError, LedgerError) as exc:
+            self.rejected += 1
+            log.warning("rejected a message on %s: %s", item.topic, exc)
+        except Exception:
+            # e.g. the disk is full: no ack, so the kiosk sends it again later
+            self.rejected += 1
+            log.exception("message on %s not stored", item.topic)
+
+    # -- network thread: queue messages, set flags ----------------------------------------
+
+    def _on_connect(
+        self,
+        client: mqtt.Client,
+        userdata: Any,
+        flags: mqtt.ConnectFlags,
+        reason_code: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
+        if reason_code.is_failure:
+            log.error("broker refused the connection: %s", reason_code)
+            return
+        # subscribe before saying online: kiosks start sending when they see online
+        client.subscribe([(self._events_filter, 1), (wire.ALL_STATUS_FILTER, 1)])
+        client.publish(wire.HEADOFFICE_STATE_TOPIC, wire.online_payload(True, _now_iso()), 1, True)
+        with self._lock:
+            self._connected = True
+            self._connection += 1
+        log.info("connected to %s:%d as %s", self._host, self._port, self._client_id)
+
+    def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
+        log.warning("cannot reach the broker at %s:%d; trying again", self._host, self._port)
+
+    def _on_disconnect(
+        self,
+        client: mqtt.Client,
+        userdata: Any,
+        flags: mqtt.DisconnectFlags,
+        reason_code: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
+        with self._lock:
+            was_connected = self._connected
+            self._connected = False
+            level = logging.INFO if self._closed else logging.WARNING
+        if was_connected:
+            log.log(level, "disconnected from the broker: %s", reason_code)
+
+    def _on_subscribe(
+        self,
+        client: mqtt.Client,
+        userdata: Any,
+        mid: int,
+        reason_codes: list[ReasonCode],
+        properties: Properties | None,
+    ) -> None:
+        for code in reason_codes:
+            if code.is_failure:
+                log.error("broker refused a subscription: %s", code)
+
+    def _on_event(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        self._queue("event", client, message)
+
+    def _on_status(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        self._queue("status", client, message)
+
+    def _queue(self, kind: str, client: mqtt.Client, message: mqtt.MQTTMessage) -> None:
+        # an exception here would kill paho's network thread (research §2.5)
+        try:
+            with self._lock:
+                connection = self._connection
+            received = _Received(
+                kind, message.topic, bytes(message.payload), message.mid, message.qos, connection
+            )
+            self._inbox.put(received)
+        except Exception:
+            log.exception("dropped an undecodable message")
+            client.ack(message.mid, message.qos)
+
+    def _on_unexpected(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        log.warning("unexpected message (mid %d)", message.mid)
+        client.ack(message.mid, message.qos)
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
