@@ -48,7 +48,7 @@ lint: $(STAMP) ## ruff: style, imports, and the pure-core import ban
 typecheck: $(STAMP) ## mypy --strict over every package
 	$(BIN)/mypy
 
-test: lint typecheck ## lint, type-check and run the test suite (what CI runs)
+test: debian-deps lint typecheck ## lint, type-check and run the test suite (what CI runs)
 	$(BIN)/python -m pytest -q
 
 test-slow: $(STAMP) ## the long fault-injection suites (power cuts, broker chaos, image boot)

@@ -102,14 +102,19 @@ def _run(args: argparse.Namespace) -> int:
         print("kiosk: --scan needs --sim", file=sys.stderr)
         kiosk.close()
         return 2
-    return app.run(
-        kiosk,
-        headless=args.headless,
-        screenshot=args.screenshot,
-        run_for_s=args.run_for,
-        notifier=Notifier(),
-        after_start=scan_given_codes,
-    )
+    try:
+        return app.run(
+            kiosk,
+            headless=args.headless,
+            screenshot=args.screenshot,
+            run_for_s=args.run_for,
+            notifier=Notifier(),
+            after_start=scan_given_codes,
+        )
+    except KeyboardInterrupt:
+        # app.run has already closed the kiosk (tower red, devices released)
+        print("kiosk: stopped", file=sys.stderr)
+        return 130
 
 
 def _scenario(path: Path, as_json: bool) -> int:
