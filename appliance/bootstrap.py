@@ -13,8 +13,10 @@ from typing import Any
 
 from appliance.catalog_file import Catalog, load_json
 from appliance.config import SIM_DEVICES, Config
+from appliance.core import barcodes, snapshot
 from appliance.core.signals import Colour, Lamp
 from appliance.core.state import KioskState, Rules
+from appliance.money import minor_digits
 from appliance.ports import (
     CardTerminal,
     Clock,
@@ -164,7 +166,7 @@ def build(
         config = replace(config, devices=SIM_DEVICES)
     store = Store.open(Path(config.kiosk.data_dir) / "kiosk.sqlite3")
     if catalog is not None or (sim and store.product_count() == 0):
-        catalog = catalog or load_json(DEMO_CATALOG)
+        catalog = catalog or load_json(DEMO_CATALOG, scan_rules(config))
         if catalog.currency != config.kiosk.currency:
             config = replace(config, kiosk=replace(config.kiosk, currency=catalog.currency))
         store.replace_catalog(catalog.products, catalog.promotions, catalog.stock, clock.wall_iso())
@@ -216,9 +218,17 @@ def build(
         currency=config.kiosk.currency,
         promotions=store.promotions(),
         thank_you_s=config.kiosk.thank_you_s,
+        scan_rules=scan_rules(config),
+        cash_rounding_minor=config.kiosk.cash_rounding_minor,
     )
-    runner = Runner(Ports(printer, terminal, drawer, speaker), store, clock, config.kiosk.id)
-    loop = Loop(KioskState(rules=rules), runner, clock, tower)
+    runner = Runner(
+        Ports(printer, terminal, drawer, speaker),
+        store,
+        clock,
+        config.kiosk.id,
+        currency=config.kiosk.currency,
+    )
+    loop = Loop(_initial_state(store, rules), runner, clock, tower)
     reporter = None
     if config.broker.enabled:
         from appliance.shell.reporter import Reporter
@@ -244,6 +254,27 @@ def build(
         bench if d.gpio == "sim" else None,
     )
     return Kiosk(config, clock, store, loop, devices, twins, reporter)
+
+
+def scan_rules(config: Config) -> barcodes.ScanRules:
+    """The store's barcode rules: its scales' label layout, in its currency's decimals."""
+    preset = barcodes.PRESETS[config.kiosk.barcode_rules]
+    return replace(preset, minor_digits=minor_digits(config.kiosk.currency))
+
+
+def _initial_state(store: Store, rules: Rules) -> KioskState:
+    """A fresh lane, or the unpaid sale a restart interrupted, back on screen."""
+    state = KioskState(rules=rules)
+    saved = store.load_open_sale()
+    if saved is None:
+        return state
+    try:
+        restored = snapshot.restore(state, saved)
+    except ValueError as exc:
+        log.error("the open sale could not be restored (%s); it stays in the store", exc)
+        return state
+    log.info("restored an open sale of %d items", restored.basket.item_count)
+    return restored
 
 
 def _real_pin_factory(name: str) -> Any:

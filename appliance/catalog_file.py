@@ -32,11 +32,12 @@ class Catalog:
     stock: dict[str, int] = field(default_factory=dict)
 
 
-def lookup_key(code: str) -> str:
-    """A catalog code → the 14-digit key the scanner's parse will look up, or CatalogError."""
-    scan = barcodes.parse(code)
-    if not scan.valid:
-        raise CatalogError([f"{code!r}: {scan.error}"])
+def lookup_key(code: str, rules: barcodes.ScanRules = barcodes.DEFAULT_RULES) -> str:
+    """A catalog code → the 14-digit key the scanner's parse will look up under the same
+    store rules (a scale item's code with its price zeroed), or CatalogError."""
+    scan = barcodes.parse(code, rules)
+    if not scan.valid or not scan.gtin:  # a PLU has no GTIN to key a product by
+        raise CatalogError([f"{code!r}: {scan.error or f'a {scan.kind.value} has no GTIN'}"])
     return scan.gtin
 
 
@@ -51,15 +52,15 @@ def vat_bp(value: object) -> int:
     return int(rate * 100)
 
 
-def load_json(path: Path) -> Catalog:
+def load_json(path: Path, rules: barcodes.ScanRules = barcodes.DEFAULT_RULES) -> Catalog:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CatalogError([f"{path}: cannot read: {exc}"]) from None
-    return parse(data)
+    return parse(data, rules)
 
 
-def parse(data: Any) -> Catalog:
+def parse(data: Any, rules: barcodes.ScanRules = barcodes.DEFAULT_RULES) -> Catalog:
     if not isinstance(data, dict) or data.get("version") != 1:
         raise CatalogError(['expected an object with "version": 1'])
     currency = data.get("currency")
@@ -70,7 +71,7 @@ def parse(data: Any) -> Catalog:
     codes: dict[str, str] = {}
     for i, row in enumerate(data.get("products") or []):
         try:
-            product, stock = _product(row, currency)
+            product, stock = _product(row, currency, rules)
         except (CatalogError, MoneyError, ValueError, TypeError, KeyError) as exc:
             problems.append(f"products[{i}]: {exc}")
             continue
@@ -83,7 +84,7 @@ def parse(data: Any) -> Catalog:
             catalog.stock[product.gtin] = stock
     for i, row in enumerate(data.get("promotions") or []):
         try:
-            catalog.promotions.append(_promotion(row, currency, codes))
+            catalog.promotions.append(_promotion(row, currency, codes, rules))
         except (CatalogError, MoneyError, ValueError, TypeError, KeyError) as exc:
             problems.append(f"promotions[{i}]: {exc}")
     if problems:
@@ -91,7 +92,9 @@ def parse(data: Any) -> Catalog:
     return catalog
 
 
-def _product(row: dict[str, Any], currency: str) -> tuple[Product, int | None]:
+def _product(
+    row: dict[str, Any], currency: str, rules: barcodes.ScanRules
+) -> tuple[Product, int | None]:
     name = row["name"]
     if not isinstance(name, str) or not name.strip() or len(name) > 80:
         raise ValueError("name: 1 to 80 characters")
@@ -102,7 +105,7 @@ def _product(row: dict[str, Any], currency: str) -> tuple[Product, int | None]:
     if stock is not None and (not isinstance(stock, int) or isinstance(stock, bool)):
         raise ValueError(f"stock: expected a whole number, got {stock!r}")
     product = Product(
-        gtin=lookup_key(str(row["code"])),
+        gtin=lookup_key(str(row["code"]), rules),
         name=name.strip(),
         price_minor=parse_amount(str(row["price"]), currency),
         vat_rate_bp=vat_bp(row.get("vat", 0)),
@@ -112,8 +115,10 @@ def _product(row: dict[str, Any], currency: str) -> tuple[Product, int | None]:
     return product, stock
 
 
-def _promotion(row: dict[str, Any], currency: str, codes: dict[str, str]) -> Promotion:
-    gtins = frozenset(lookup_key(str(c)) for c in row["codes"])
+def _promotion(
+    row: dict[str, Any], currency: str, codes: dict[str, str], rules: barcodes.ScanRules
+) -> Promotion:
+    gtins = frozenset(lookup_key(str(c), rules) for c in row["codes"])
     unknown = [g for g in gtins if g not in codes]
     if unknown:
         raise ValueError(f"codes not in the catalog: {', '.join(sorted(unknown))}")

@@ -6,7 +6,7 @@ import argparse
 import json
 import logging
 import sys
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 
 from appliance import config as config_mod
@@ -133,8 +133,31 @@ def _scenario(path: Path, as_json: bool) -> int:
 
 
 def _barcode(code: str) -> int:
+    """Print one JSON object for one scan; exit 0 when it is valid, 1 when not.
+
+    `expiry` is the GS1 date resolved against today's date here (the shell may read the
+    clock; the core may not). ASCII-only JSON: an undecodable argument cannot break stdout.
+    """
+    import datetime as dt
+
     scan = barcodes.parse(code)
-    out = {k: v for k, v in asdict(scan).items() if v not in (None, "")}
-    out["kind"] = scan.kind.value
-    print(json.dumps(out, ensure_ascii=False))
+    out: dict[str, object] = {"valid": scan.valid, "kind": scan.kind.value, "gtin": scan.gtin}
+    for key, value in (("price_minor", scan.price_minor), ("weight_g", scan.weight_g)):
+        if value is not None:
+            out[key] = value
+    if scan.expiry_yymmdd is not None:
+        today = dt.date.today()
+        try:
+            out["expiry"] = barcodes.resolve_gs1_date(scan.expiry_yymmdd, today).isoformat()
+        except ValueError:
+            out["expiry"] = scan.expiry_yymmdd
+        out["expired"] = barcodes.is_expired(scan, today)
+    for key, text in (("plu", scan.plu), ("addon", scan.addon)):
+        if text is not None:
+            out[key] = text
+    if scan.organic:
+        out["organic"] = True
+    if scan.error:
+        out["error"] = scan.error
+    print(json.dumps(out))
     return 0 if scan.valid else 1

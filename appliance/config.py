@@ -47,8 +47,20 @@ class KioskSection:
     """ISO 4217 currency of every price in the catalog."""
     locale: str = field(default="en_GB", metadata=_choice("en_GB", "en_US", "de_DE", "pl_PL"))
     """Locale for money and dates on screen and receipt."""
+    barcode_rules: str = field(
+        default="default",
+        metadata=_choice(
+            "default", "plain", "pl", "de", "gb", "se", "no", "dk", "fi", "ee", "lv", "lt"
+        ),
+    )
+    """Which scale-label (restricted circulation number) layout the store's scales print:
+    a country preset (appliance/core/barcodes.py PRESETS); "default" reads 20-29 as
+    PP IIIII VVVVV C with a price, "plain" reads no variable measure at all."""
     data_dir: str = "/var/lib/kiosk"
     """Directory of the store of record (the data partition on a Pi)."""
+    cash_rounding_minor: int = field(default=0, metadata=_range(0, 100))
+    """Cash amounts (refunds paid from the drawer) are rounded to this step in minor
+    units, halves up: 5 for 0.05 (Switzerland), 50 or 100 where small coins are gone; 0 none."""
     thank_you_s: float = field(default=5.0, metadata=_range(1, 60))
     """Seconds the thank-you screen stays up."""
 

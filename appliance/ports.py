@@ -12,6 +12,7 @@ from typing import Protocol
 
 from appliance.core.events import Event
 from appliance.core.receipt import Receipt
+from appliance.core.records import Document
 from appliance.core.signals import Lamp
 
 Emit = Callable[[Event], None]
@@ -63,6 +64,9 @@ class ReceiptPrinter(Device, Protocol):
     def start(self, emit: Emit) -> None: ...
 
     def print_receipt(self, receipt: Receipt) -> None: ...
+
+    def print_document(self, document: Document) -> None:
+        """A slip, refund or report; outcome as for a receipt, with an empty sale id."""
 
 
 class CardTerminal(Device, Protocol):

@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from appliance import config as config_mod
-from appliance.bootstrap import Kiosk, SimHardware, build
+from appliance.bootstrap import Kiosk, SimHardware, build, scan_rules
 from appliance.catalog_file import Catalog, CatalogError, lookup_key, vat_bp
+from appliance.core.barcodes import ScanRules
 from appliance.core.events import KeyPosition, Touched
+from appliance.core.kiosk_codes import receipt_code
 from appliance.core.products import Product
 from appliance.core.promotions import Promotion
 from appliance.core.signals import Colour
@@ -25,7 +27,18 @@ from appliance.money import MoneyError, parse_amount
 from appliance.shell.clock import SimClock
 from ui.view import SCREENS, ViewModel, view_model
 
-ACTIONS = ("scan", "key", "touch", "pay", "printer", "scanner", "drawer", "help", "wait")
+ACTIONS = (
+    "scan",
+    "key",
+    "touch",
+    "pay",
+    "printer",
+    "scanner",
+    "drawer",
+    "help",
+    "wait",
+    "restart",
+)
 SETUP = ("currency", "locale", "product", "promotion")
 
 
@@ -85,11 +98,11 @@ def parse(text: str, path: str = "<scenario>") -> Scenario:
     return scenario
 
 
-def _catalog(s: Scenario) -> Catalog:
+def _catalog(s: Scenario, rules: ScanRules) -> Catalog:
     catalog = Catalog(s.currency)
     for line_no, args in s.products:
         try:
-            product, stock = _product(args, s.currency)
+            product, stock = _product(args, s.currency, rules)
         except (CatalogError, MoneyError, ValueError) as exc:
             raise ScenarioError(s.path, line_no, f"product: {exc}") from None
         catalog.products.append(product)
@@ -97,7 +110,7 @@ def _catalog(s: Scenario) -> Catalog:
             catalog.stock[product.gtin] = stock
     for line_no, args in s.promotions:
         try:
-            catalog.promotions.append(_promotion(args, s.currency))
+            catalog.promotions.append(_promotion(args, s.currency, rules))
         except (CatalogError, MoneyError, ValueError) as exc:
             raise ScenarioError(s.path, line_no, f"promotion: {exc}") from None
     return catalog
@@ -109,26 +122,28 @@ def _options(words: list[str]) -> tuple[list[str], dict[str, str]]:
     return plain, opts
 
 
-def _product(args: list[str], currency: str) -> tuple[Product, int | None]:
-    """product <code> "<name>" <price> [vat=<rate>] [age=<years>] [weighed] [stock=<n>]"""
+def _product(args: list[str], currency: str, rules: ScanRules) -> tuple[Product, int | None]:
+    """product <code> "<name>" <price> [vat=..] [age=..] [weighed] [stock=..] [limit=..] [plu=..]"""
     plain, opts = _options(args)
     if len(plain) < 3:
         raise ValueError('usage: product <code> "<name>" <price> [vat=..] [age=..] [weighed]')
-    unknown = set(opts) - {"vat", "age", "stock"} or set(plain[3:]) - {"weighed"}
+    unknown = set(opts) - {"vat", "age", "stock", "limit", "plu"} or set(plain[3:]) - {"weighed"}
     if unknown:
         raise ValueError(f"unknown option {sorted(unknown)[0]!r}")
     product = Product(
-        gtin=lookup_key(plain[0]),
+        gtin=lookup_key(plain[0], rules),
         name=plain[1],
         price_minor=parse_amount(plain[2], currency),
         vat_rate_bp=vat_bp(opts.get("vat", "0")),
         age_limit=int(opts["age"]) if "age" in opts else None,
         weighed="weighed" in plain[3:],
+        quantity_limit=int(opts["limit"]) if "limit" in opts else None,
+        plu=opts.get("plu"),
     )
     return product, int(opts["stock"]) if "stock" in opts else None
 
 
-def _promotion(args: list[str], currency: str) -> Promotion:
+def _promotion(args: list[str], currency: str, rules: ScanRules) -> Promotion:
     """promotion <id> "<name>" <quantity> (price=<amount> | free=<n>) codes=<code>,<code>..."""
     plain, opts = _options(args)
     if len(plain) != 3 or "codes" not in opts or ("price" in opts) == ("free" in opts):
@@ -136,7 +151,7 @@ def _promotion(args: list[str], currency: str) -> Promotion:
     return Promotion(
         promo_id=plain[0],
         name=plain[1],
-        gtins=frozenset(lookup_key(c) for c in opts["codes"].split(",")),
+        gtins=frozenset(lookup_key(c, rules) for c in opts["codes"].split(",")),
         quantity=int(plain[2]),
         bundle_price_minor=parse_amount(opts["price"], currency) if "price" in opts else None,
         free_units=int(opts.get("free", "0")),
@@ -163,9 +178,20 @@ class Runner:
         except config_mod.ConfigError as exc:
             shutil.rmtree(self._dir, ignore_errors=True)
             raise ScenarioError(scenario.path, 0, str(exc)) from None
-        self.kiosk: Kiosk = build(cfg, self.clock, sim=True, catalog=_catalog(scenario))
+        self._config = cfg
+        self.kiosk: Kiosk = build(
+            cfg, self.clock, sim=True, catalog=_catalog(scenario, scan_rules(cfg))
+        )
         assert self.kiosk.sim is not None
         self.sim: SimHardware = self.kiosk.sim
+        self.kiosk.start()
+
+    def restart(self) -> None:
+        """The process ends and starts again on the same store (its catalog included)."""
+        self.kiosk.close()
+        self.kiosk = build(self._config, self.clock, sim=True)
+        assert self.kiosk.sim is not None
+        self.sim = self.kiosk.sim
         self.kiosk.start()
 
     def close(self) -> None:
@@ -197,19 +223,25 @@ class Runner:
         arg = " ".join(args)
         if verb == "scan":
             if len(args) != 1:
-                raise self._fail(step, "usage: scan <code>")
-            sim.scanner.scan(args[0])
+                raise self._fail(step, "usage: scan <code> | scan @last-receipt")
+            sim.scanner.scan(
+                self._last_receipt_code(step) if args[0] == "@last-receipt" else args[0]
+            )
         elif verb == "key":
             if arg not in ("staff", "normal"):
                 raise self._fail(step, "usage: key staff | key normal")
             sim.gpio.turn_key(KeyPosition(arg))
         elif verb == "touch":
-            self._touch(step, arg)
+            if not args or len(args) > 2:
+                raise self._fail(step, 'usage: touch <button-id> ["<arg>"]')
+            self._touch(step, args[0], args[1] if len(args) == 2 else "")
         elif verb == "pay":
-            if arg not in ("card", "card declined"):
-                raise self._fail(step, "usage: pay card | pay card declined")
+            if arg not in ("card", "card declined", "card no-answer"):
+                raise self._fail(step, "usage: pay card | pay card declined | pay card no-answer")
             if arg == "card declined":
                 sim.terminal.decline_next("card declined")
+            elif arg == "card no-answer":
+                sim.terminal.ignore_next()
             screen = self.view().screen
             self._touch(step, "retry" if screen == "payment-declined" else "pay")
         elif verb == "printer":
@@ -238,15 +270,28 @@ class Runner:
             sim.gpio.press_help()
         elif verb == "wait":
             self._wait(step, float(arg))
+        elif verb == "restart":
+            self.restart()
 
-    def _touch(self, step: Step, button: str) -> None:
+    def _last_receipt_code(self, step: Step) -> str:
+        sales = self.kiosk.store.sales()
+        if not sales:
+            raise self._fail(step, "no sale yet: @last-receipt has nothing to scan")
+        return receipt_code(int(sales[-1]["seq"]), str(sales[-1]["sale_id"]))  # type: ignore[call-overload]
+
+    def _touch(self, step: Step, button: str, arg: str = "") -> None:
+        """Touch a button that is on the screen: one with a fixed argument must be given
+        that argument; one that asks staff for input accepts any."""
         view = self.view()
-        offered = [b.button_id for b in view.buttons]
-        if button not in offered:
+        fits = [
+            b for b in view.buttons if b.button_id == button and (b.needs_input or b.arg == arg)
+        ]
+        if not fits:
+            offered = [f"{b.button_id} {b.arg}".strip() for b in view.buttons]
             raise self._fail(
                 step, f"button {button!r} is not on screen {view.screen!r} (offered: {offered})"
             )
-        self.kiosk.loop.emit(Touched(at=self.clock.monotonic(), button=button))
+        self.kiosk.loop.emit(Touched(at=self.clock.monotonic(), button=button, arg=arg))
 
     def _wait(self, step: Step, seconds: float) -> None:
         if not 0 <= seconds <= 86_400:
@@ -287,6 +332,22 @@ class Runner:
             self._check(step, "drawer", state, value)
         elif what == "notice":
             self._expect_notice(step, view)
+        elif what == "document":
+            self._expect_printed(step, self.sim.printer.documents, "document")
+        elif what == "audit":
+            self._expect_audit(step)
+        elif what == "refunds":
+            got = self.kiosk.store.db.execute("SELECT count(*) FROM refunds").fetchone()[0]
+            self._check(step, "refunds", got, int(value))
+        elif what == "stock":
+            code, _, level = value.partition(":")
+            gtin = lookup_key(code)
+            self._check(step, f"stock of {code}", self.kiosk.store.stock_level(gtin), int(level))
+        elif what == "suspended":
+            got = self.kiosk.store.db.execute(
+                "SELECT count(*) FROM suspended_sales WHERE resumed_at IS NULL"
+            ).fetchone()[0]
+            self._check(step, "suspended", got, int(value))
         else:
             raise self._fail(step, f"cannot expect {what!r}")
 
@@ -308,13 +369,32 @@ class Runner:
             raise self._fail(step, f"tower pins disagree with the lamp: {pins}")
 
     def _expect_receipt(self, step: Step) -> None:
+        self._expect_printed(step, self.sim.printer.receipts, "receipt")
+
+    def _expect_printed(self, step: Step, printed: list[str], what: str) -> None:
         if len(step.args) != 3 or step.args[1] != "contains":
-            raise self._fail(step, 'usage: expect receipt contains "<text>"')
-        receipts = self.sim.printer.receipts
-        if not receipts:
-            raise self._fail(step, "no receipt was printed")
-        if step.args[2] not in receipts[-1]:
-            raise self._fail(step, f"the last receipt does not contain {step.args[2]!r}")
+            raise self._fail(step, f'usage: expect {what} contains "<text>"')
+        if not printed:
+            raise self._fail(step, f"no {what} was printed")
+        if step.args[2] not in printed[-1]:
+            raise self._fail(step, f"the last {what} does not contain {step.args[2]!r}")
+
+    def _expect_audit(self, step: Step) -> None:
+        """expect audit <action> [by <staff id>] [reason "<text>"]"""
+        args = list(step.args[1:])
+        if not args:
+            raise self._fail(step, 'usage: expect audit <action> [by <id>] [reason "<text>"]')
+        action, rest = args[0], args[1:]
+        wanted = dict(zip(rest[::2], rest[1::2], strict=False))
+        for _at, got_action, _detail, staff_id, reason in reversed(self.kiosk.store.audit_log()):
+            if got_action != action:
+                continue
+            if "by" in wanted and staff_id != wanted["by"]:
+                raise self._fail(step, f"audit {action} was by {staff_id!r}, not {wanted['by']}")
+            if "reason" in wanted and wanted["reason"] not in reason:
+                raise self._fail(step, f"audit {action} gave reason {reason!r}")
+            return
+        raise self._fail(step, f"no audit record for {action!r}")
 
     def _expect_notice(self, step: Step, view: ViewModel) -> None:
         if len(step.args) != 3 or step.args[1] != "contains":
@@ -328,6 +408,7 @@ class Runner:
         return {
             "sales": self.kiosk.store.sales(),
             "receipts": list(self.sim.printer.receipts),
+            "documents": list(self.sim.printer.documents),
             "final": {
                 "screen": view.screen,
                 "total_minor": view.total_minor,

@@ -73,7 +73,8 @@ def _is_id(text: str) -> bool:
 # -- payloads -------------------------------------------------------------------------
 
 STREAM_SALES = "sales"
-STREAMS = frozenset({STREAM_SALES, "stock", "alerts", "audit", "results"})
+STREAM_REFUNDS = "refunds"
+STREAMS = frozenset({STREAM_SALES, STREAM_REFUNDS, "stock", "alerts", "audit", "results"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +146,29 @@ def parse_envelope(payload: bytes) -> Envelope:
         raise WireError("kiosk_id or event_id: malformed")
     if env.stream == STREAM_SALES:
         validate_sale_body(env.body)
+    elif env.stream == STREAM_REFUNDS:
+        validate_refund_body(env.body)
     return env
+
+
+def validate_refund_body(body: dict[str, Any]) -> None:
+    """A refund body: refund id and number, the sale it returns, lines that add up."""
+    _field(body, "refund_id", str, "body.")
+    _field(body, "refund_seq", int, "body.")
+    _field(body, "sale_id", str, "body.")
+    total = _field(body, "total_minor", int, "body.")
+    lines = _field(body, "lines", list, "body.")
+    if not lines or total <= 0:
+        raise WireError("body: a refund returns at least one unit")
+    amounts = 0
+    for i, line in enumerate(lines):
+        if not isinstance(line, dict):
+            raise WireError(f"body.lines[{i}]: expected object")
+        if _field(line, "units", int, f"body.lines[{i}].") < 1:
+            raise WireError(f"body.lines[{i}].units: must be 1 or more")
+        amounts += _field(line, "amount_minor", int, f"body.lines[{i}].")
+    if amounts != total:
+        raise WireError("body.total_minor: the lines do not add up to the total")
 
 
 def validate_sale_body(body: dict[str, Any]) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import sqlite3
 import statistics
 import tempfile
 import uuid
@@ -100,7 +99,7 @@ def _measure(scratch: Path, repeats: int, sizes: list[int]) -> list[Result]:
     with Store.open(scratch / "kiosk.db") as store:
         store.replace_catalog(PRODUCTS, (), {p.gtin: 1_000_000 for p in PRODUCTS}, WALL_AT)
         for size in (0, *sizes):
-            _prefill_sales(store.path, draft, size)
+            _prefill_sales(store, draft, size)
             stored = store.sales_count()
             samples = time_calls(lambda: store.commit_sale(draft, KIOSK_ID, WALL_AT, True), repeats)
             results.append(
@@ -147,101 +146,24 @@ def _append_fsync_ms(path: Path, line: bytes, repeats: int) -> float:
         os.close(fd)
 
 
-def _prefill_sales(path: str, draft: SaleDraft, target: int) -> None:
-    """Bring the store up to `target` sales, fast.
-
-    Committing 50,000 sales one fsync at a time would take minutes, so the rows go in
-    through a second connection in one transaction with synchronous=OFF. This is for
-    pre-filling only; every timed commit goes through Store.commit_sale. The rows are what
-    commit_sale writes: the sale, its lines, its stock movements and its outbox row (kept,
-    as if head office had been unreachable all along: the worst case for the indexes).
+def _prefill_sales(store: Store, draft: SaleDraft, target: int) -> None:
+    """Bring the store up to `target` sales through Store.commit_sale itself, with fsync
+    switched off for the pre-fill only (committing 50,000 sales one fsync at a time would
+    take minutes). The rows are exactly what the kiosk writes; the outbox rows are kept,
+    as if head office had been unreachable all along: the worst case for the indexes.
+    The timed commits afterwards run with synchronous=FULL again.
     """
-    db = sqlite3.connect(path, isolation_level=None)
+    have = store.sales_count()
+    if have >= target:
+        return
+    store.db.execute("PRAGMA synchronous=OFF")
     try:
-        have = int(db.execute("SELECT count(*) FROM sales").fetchone()[0])
-        if have >= target:
-            return
-        db.execute("PRAGMA synchronous=OFF")
-        db.execute("BEGIN IMMEDIATE")
-        first = _sequence(db, "sale") + 1
-        first_event = _sequence(db, f"stream:{wire.STREAM_SALES}") + 1
-        count = target - have
-        sales, lines, moves, outbox = [], [], [], []
-        for i in range(count):
-            seq, event_seq = first + i, first_event + i
-            sale_id, event_id = str(uuid.uuid4()), str(uuid.uuid4())
-            totals = draft.totals
-            sales.append(
-                (
-                    sale_id,
-                    seq,
-                    WALL_AT,
-                    draft.currency,
-                    totals.total_minor,
-                    totals.saved_minor,
-                    draft.payment_method,
-                    draft.payment_reference,
-                )
-            )
-            for line in draft.lines:
-                lines.append(
-                    (
-                        sale_id,
-                        line.line_no,
-                        line.product.gtin,
-                        line.product.name,
-                        line.quantity,
-                        line.unit_price_minor,
-                        line.total_minor,
-                        line.product.vat_rate_bp,
-                    )
-                )
-                moves.append((line.product.gtin, -line.quantity, "sale", sale_id, WALL_AT))
-            envelope = wire.Envelope(
-                event_id,
-                KIOSK_ID,
-                wire.STREAM_SALES,
-                event_seq,
-                WALL_AT,
-                True,
-                sale_body(sale_id, seq, draft),
-            )
-            outbox.append((event_id, wire.STREAM_SALES, event_seq, envelope.to_json()))
-        db.executemany("INSERT INTO sales VALUES (?,?,?,?,?,?,?,?)", sales)
-        db.executemany("INSERT INTO sale_lines VALUES (?,?,?,?,?,?,?,?)", lines)
-        db.executemany(
-            "INSERT INTO stock_movements (gtin, delta, reason, sale_id, at) VALUES (?,?,?,?,?)",
-            moves,
-        )
-        db.executemany(
-            "INSERT INTO outbox (event_id, stream, seq, payload) VALUES (?,?,?,?)", outbox
-        )
-        for line in draft.lines:
-            db.execute(
-                "UPDATE stock SET level = level - ? WHERE gtin = ?",
-                (line.quantity * count, line.product.gtin),
-            )
-        _set_sequence(db, "sale", first + count - 1)
-        _set_sequence(db, f"stream:{wire.STREAM_SALES}", first_event + count - 1)
-        db.execute("COMMIT")
-        # Put the pre-fill on disk now, so the timed commits do not pay for its checkpoint.
-        db.execute("PRAGMA synchronous=FULL")
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        for _ in range(target - have):
+            store.commit_sale(draft, KIOSK_ID, WALL_AT, True)
     finally:
-        db.close()
-
-
-def _sequence(db: sqlite3.Connection, name: str) -> int:
-    row = db.execute("SELECT last FROM sequences WHERE name = ?", (name,)).fetchone()
-    return 0 if row is None else int(row[0])
-
-
-def _set_sequence(db: sqlite3.Connection, name: str, last: int) -> None:
-    db.execute(
-        "INSERT INTO sequences (name, last) VALUES (?, ?)"
-        " ON CONFLICT (name) DO UPDATE SET last = excluded.last",
-        (name, last),
-    )
+        store.db.execute("PRAGMA synchronous=FULL")
+        # the pre-fill goes to disk now, so the timed commits do not pay for its checkpoint
+        store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def _sale_docs(draft: SaleDraft, count: int) -> list[dict[str, object]]:

@@ -36,8 +36,9 @@ from escpos.printer import Network
 
 from appliance.core.events import PaperState, PrinterStatusChanged, PrintFailed, ReceiptPrinted
 from appliance.core.receipt import Receipt
+from appliance.core.records import Document
 from appliance.ports import Emit
-from drivers.receipt_layout import ReceiptLayout
+from drivers.receipt_layout import Printable, ReceiptLayout
 
 log = logging.getLogger(__name__)
 
@@ -123,8 +124,14 @@ def pulse_command(pin: int, on_ms: int, off_ms: int) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class _Print:
-    receipt: Receipt
+    """A receipt (job_id: its sale id) or any other document (job_id: "")."""
+
+    printable: Printable
     queued_at: float
+
+    @property
+    def job_id(self) -> str:
+        return self.printable.sale_id if isinstance(self.printable, Receipt) else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,14 +200,21 @@ class NetworkReceiptPrinter:
 
     def print_receipt(self, receipt: Receipt) -> None:
         """Queue the receipt and return; the outcome comes back as an event."""
+        self._queue(_Print(receipt, self._monotonic()))
+
+    def print_document(self, document: Document) -> None:
+        """Queue a slip, refund or report; its outcome comes back as for a receipt."""
+        self._queue(_Print(document, self._monotonic()))
+
+    def _queue(self, job: _Print) -> None:
         if self._emit is None:
             raise RuntimeError("start() the printer before printing")
         with self._lock:  # never behind the stop marker, where nobody would answer it
             refused = self._refusal()
             if refused is None:
-                self._jobs.put(_Print(receipt, self._monotonic()))
+                self._jobs.put(job)
         if refused is not None:
-            self._emit(PrintFailed(at=self._monotonic(), sale_id=receipt.sale_id, reason=refused))
+            self._emit(PrintFailed(at=self._monotonic(), sale_id=job.job_id, reason=refused))
 
     def drawer_kick(self, pin: int = 2, on_ms: int = 100, off_ms: int = 100) -> None:
         """Pulse the drawer solenoid through the printer's RJ11 port (queued, like prints)."""
@@ -262,45 +276,44 @@ class NetworkReceiptPrinter:
                     log.exception("receipt printer worker")
                     self._disconnect()
                     if isinstance(job, _Print):
-                        self._failed(job.receipt, PrinterFault.DRIVER_ERROR)
+                        self._failed(job, PrinterFault.DRIVER_ERROR)
         finally:
             self._disconnect()
 
     def _do(self, job: object) -> None:
         if isinstance(job, _Print):
             if self._closing.is_set():
-                self._failed(job.receipt, PrinterFault.CLOSED)
+                self._failed(job, PrinterFault.CLOSED)
             else:
                 self._print(job)
         elif isinstance(job, _Kick) and not self._closing.is_set():
             self._kick(job)
 
     def _print(self, job: _Print) -> None:
-        receipt = job.receipt
         if self._monotonic() - job.queued_at > self._max_age_s:
-            self._failed(receipt, PrinterFault.EXPIRED)
+            self._failed(job, PrinterFault.EXPIRED)
             return
         try:
-            data = self._layout.to_bytes(receipt, self._profile)
+            data = self._layout.to_bytes(job.printable, self._profile)
         except Exception:
-            log.exception("receipt %s could not be laid out", receipt.sale_id)
-            self._failed(receipt, PrinterFault.LAYOUT_ERROR)
+            log.exception("print job %r could not be laid out", job.job_id)
+            self._failed(job, PrinterFault.LAYOUT_ERROR)
             return
         before = self._check()
         if not before.can_print:
-            self._failed(receipt, before.reason or PrinterFault.OFFLINE)
+            self._failed(job, before.reason or PrinterFault.OFFLINE)
             return
         if not self._write(data):
-            self._failed(receipt, PrinterFault.WRITE_FAILED)
+            self._failed(job, PrinterFault.WRITE_FAILED)
             return
         done = self._ask(GS_R_PAPER, self._print_timeout_s) if self._confirm_print else 0
         after = self._check()
         if not after.can_print:
-            self._failed(receipt, after.reason or PrinterFault.OFFLINE)
+            self._failed(job, after.reason or PrinterFault.OFFLINE)
         elif done is None or done & 0x90:  # GS r answers have bits 4 and 7 off
-            self._failed(receipt, PrinterFault.NOT_CONFIRMED)
+            self._failed(job, PrinterFault.NOT_CONFIRMED)
         else:
-            self._send(ReceiptPrinted(at=self._monotonic(), sale_id=receipt.sale_id))
+            self._send(ReceiptPrinted(at=self._monotonic(), sale_id=job.job_id))
 
     def _kick(self, job: _Kick) -> None:
         if self._monotonic() - job.queued_at > self._kick_max_age_s:
@@ -392,8 +405,8 @@ class NetworkReceiptPrinter:
         finally:
             _settimeout(sock, self._timeout_s)
 
-    def _failed(self, receipt: Receipt, reason: str) -> None:
-        self._send(PrintFailed(at=self._monotonic(), sale_id=receipt.sale_id, reason=reason))
+    def _failed(self, job: _Print, reason: str) -> None:
+        self._send(PrintFailed(at=self._monotonic(), sale_id=job.job_id, reason=reason))
 
     def _send(self, event: PrinterStatusChanged | PrintFailed | ReceiptPrinted) -> None:
         if self._emit is not None:

@@ -27,8 +27,12 @@ from babel.numbers import format_decimal
 from escpos.constants import QR_ECLEVEL_M
 from escpos.printer import Dummy
 
+from appliance.core.kiosk_codes import receipt_code
 from appliance.core.receipt import Receipt
+from appliance.core.records import Document
 from appliance.money import format_minor
+
+Printable = Receipt | Document
 
 # Babel separates amount and symbol with U+00A0 (some locales U+202F); printers' code
 # tables may lack both (U+202F is in none), so they are printed as plain spaces.
@@ -138,12 +142,51 @@ class ReceiptLayout:
         p.set_with_default()
         p.cut(mode="PART" if self.partial_cut else "FULL")
 
-    def to_bytes(self, receipt: Receipt, profile: str = "default") -> bytes:
-        """The whole receipt as ESC/POS bytes for a printer of python-escpos `profile`."""
+    def to_bytes(self, printable: Printable, profile: str = "default") -> bytes:
+        """A receipt or document as ESC/POS bytes for a printer of python-escpos `profile`."""
         dummy = Dummy(profile=profile)
-        self.render(dummy, receipt)
+        if isinstance(printable, Receipt):
+            self.render(dummy, printable)
+        else:
+            self.render_document(dummy, printable)
         data: bytes = dummy.output
         return data
+
+    def render_document(self, printer: Any, document: Document) -> None:
+        """A slip, refund or report: store name, title, lines, an optional CODE128, a cut."""
+        p, cols = printer, self.columns
+        p.hw("INIT")
+        p.charcode("CP437")
+        p.charcode("AUTO")
+        p.set(align="center", bold=True)
+        p.text(_wrap(self.store_name or "", cols) if self.store_name else "")
+        p.text(_wrap(document.title, cols))
+        p.set_with_default()
+        p.textln("-" * cols)
+        for line in document.lines:
+            if line.amount_minor is None:
+                p.text(_wrap(line.text, cols))
+            else:
+                p.text(row(line.text, self.money(line.amount_minor, document.currency), cols))
+        if document.barcode:
+            p.ln()
+            p.set_with_default(align="center")
+            if p.profile.supports("barcodeB"):
+                # see render(): the public barcode() prints to stdout
+                p._hw_barcode(
+                    "{B" + document.barcode,
+                    "CODE128",
+                    height=64,
+                    width=2,
+                    pos="BELOW",
+                    font="A",
+                    align_ct=True,
+                    function_type="B",
+                )
+            else:
+                p.textln(document.barcode)
+            p.set_with_default()
+        p.cut(mode="PART" if self.partial_cut else "FULL")
 
     def money(self, amount_minor: int, currency: str) -> str:
         """Babel's format for the locale, with a plain space where Babel puts a no-break one."""
@@ -192,9 +235,9 @@ def _wrap(text: str, columns: int) -> str:
 
 
 def return_code(receipt: Receipt) -> str:
-    """The returns barcode's content: "S<seq>-<8 hex digits of the sale id>"."""
-    digits = "".join(c for c in receipt.sale_id if c.isascii() and c.isalnum())
-    return f"S{receipt.seq}-{digits[:8].upper()}"
+    """The returns barcode's content: "S<seq>-<8 hex digits of the sale id>" (the core
+    reads it back when staff scan a receipt for a refund: appliance/core/kiosk_codes.py)."""
+    return receipt_code(receipt.seq, receipt.sale_id)
 
 
 def ereceipt_url(base_url: str, receipt: Receipt) -> str:

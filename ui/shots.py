@@ -16,8 +16,11 @@ import pygame
 from appliance.catalog_file import load_json
 from appliance.core.basket import Basket
 from appliance.core.events import KeyPosition, PaperState
+from appliance.core.interventions import Intervention, Need
 from appliance.core.products import Product
+from appliance.core.records import RefundDraft, Report, SoldLine, SoldSale
 from appliance.core.state import Checkout, Devices, KioskState, Rules
+from appliance.core.tax import tax_table
 from ui.render import Renderer
 from ui.view import ViewModel, view_model
 from ui.widgets import HitBox
@@ -86,7 +89,30 @@ def sample_states(catalog_path: Path = DEMO_CATALOG) -> dict[str, KioskState]:
         "welcome": base,
         "scanning": selling,
         "item-unknown": replace(
-            selling, checkout=Checkout.ITEM_UNKNOWN, notice="Item not recognised: 5901234123457"
+            selling,
+            checkout=Checkout.BLOCKED,
+            blocking=Intervention(Need.UNKNOWN_ITEM, "Item not recognised: 5901234123457"),
+            notice="Item not recognised: 5901234123457",
+        ),
+        "assist": replace(
+            selling,
+            checkout=Checkout.BLOCKED,
+            blocking=Intervention(Need.VOID_REQUEST, "You asked to remove an item."),
+            notice="You asked to remove an item: staff are coming.",
+        ),
+        "refund": replace(
+            base,
+            checkout=Checkout.REFUND,
+            key=KeyPosition.STAFF,
+            staff_id="0042",
+            refund=RefundDraft(_sold(basket, rules), ((1, 1), (2, 1))),
+        ),
+        "report": replace(
+            base,
+            checkout=Checkout.REPORT,
+            key=KeyPosition.STAFF,
+            staff_id="0042",
+            report=_report(rules.currency),
         ),
         "paying": replace(selling, checkout=Checkout.PAYING),
         "payment-declined": replace(
@@ -111,13 +137,54 @@ def sample_states(catalog_path: Path = DEMO_CATALOG) -> dict[str, KioskState]:
         ),
         "staff": replace(
             selling,
-            checkout=Checkout.ITEM_UNKNOWN,
+            checkout=Checkout.BLOCKED,
+            blocking=Intervention(Need.UNKNOWN_ITEM, "Item not recognised: 5901234123457"),
             key=KeyPosition.STAFF,
+            staff_id="0042",
             notice="Item not recognised: 5901234123457",
             devices=Devices(paper=PaperState.LOW, drawer_open=True),
             help_requested=True,
         ),
     }
+
+
+def _sold(basket: Basket, rules: Rules) -> SoldSale:
+    paid = basket.paid_by_line(basket.totals(rules.promotions).savings)
+    return SoldSale(
+        sale_id="3b2e0c1a-0000-4000-8000-000000000001",
+        seq=41,
+        currency=rules.currency,
+        payment_method="card",
+        lines=tuple(
+            SoldLine(
+                line.line_no,
+                line.product.gtin,
+                line.product.name,
+                line.quantity,
+                paid[line.line_no],
+                line.product.vat_rate_bp,
+            )
+            for line in basket.lines
+        ),
+    )
+
+
+def _report(currency: str) -> Report:
+    return Report(
+        kind="Z",
+        number=17,
+        currency=currency,
+        period_from="2026-11-22T21:58:03+00:00",
+        period_to="2026-11-23T21:59:41+00:00",
+        sales_count=412,
+        sales_minor=1_873_455,
+        refunds_count=3,
+        refunds_minor=4_197,
+        tax_rows=tax_table([(2300, 912_000), (800, 301_200), (500, 656_058)]),
+        by_payment=(("card", 1_873_455),),
+        cancelled_sales=2,
+        voided_lines=9,
+    )
 
 
 def sample_view_models(sim: bool = False) -> dict[str, ViewModel]:

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 
 from appliance.core import buttons
 from appliance.core.events import KeyPosition, PaperState
+from appliance.core.interventions import Need
 from appliance.core.signals import Lamp, lamp_for
+from appliance.core.staff import report_document
 from appliance.core.state import PAYMENT_STATES, Checkout, KioskState
 from appliance.money import format_minor
 
@@ -18,12 +20,15 @@ SCREENS = (
     "welcome",
     "scanning",
     "item-unknown",
+    "assist",
     "paying",
     "payment-declined",
     "thank-you",
     "out-of-service",
     "scanner-lost",
     "staff",
+    "refund",
+    "report",
 )
 
 SIM_HELP = (
@@ -45,9 +50,14 @@ class LineView:
 
 @dataclass(frozen=True, slots=True)
 class ButtonView:
+    """A button. `arg` is what it acts on (a line number); a button that needs input from
+    staff (which line to void, the new price) carries `needs_input` and no arg."""
+
     button_id: str
     label: str
     primary: bool = False
+    arg: str = ""
+    needs_input: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,32 +76,46 @@ class ViewModel:
     help_strip: tuple[str, ...]
     # shown in the top bar of the message screens (welcome, thank-you, closed)
     store_name: str = ""
+    # deferred checks the customer is told about while scanning ("Age check: 18+")
+    pending: tuple[str, ...] = ()
 
 
 def screen_for(state: KioskState) -> str:
     """Which screen the state shows. Staff mode and device loss cover the selling screens."""
-    selling = state.checkout in (Checkout.WELCOME, Checkout.SCANNING, Checkout.ITEM_UNKNOWN)
-    if state.key is KeyPosition.STAFF and state.checkout not in PAYMENT_STATES:
+    c = state.checkout
+    if c is Checkout.REFUND:
+        return "refund"
+    if c is Checkout.REPORT:
+        return "report"
+    if state.key is KeyPosition.STAFF and c not in PAYMENT_STATES:
         return "staff"
-    if state.checkout is Checkout.OUT_OF_SERVICE:
+    if c is Checkout.OUT_OF_SERVICE:
         return "out-of-service"
-    if not state.devices.scanner_ok and selling:
+    if not state.devices.scanner_ok and c in (Checkout.WELCOME, Checkout.SCANNING):
         return "scanner-lost"
-    if state.checkout in (Checkout.COMMITTING, Checkout.PRINTING):
+    if c is Checkout.BLOCKED:
+        unknown = state.blocking is not None and state.blocking.need in ITEM_PROBLEMS
+        return "item-unknown" if unknown else "assist"
+    if c in (Checkout.COMMITTING, Checkout.PRINTING):
         return "paying"
-    return state.checkout.value
+    return c.value
 
+
+ITEM_PROBLEMS = frozenset({Need.UNKNOWN_ITEM, Need.EXPIRED_ITEM})
 
 TITLES = {
     "welcome": "Scan your first item to start",
     "scanning": "Scan your next item, or pay",
     "item-unknown": "Please wait: a member of staff is coming",
+    "assist": "Please wait: a member of staff is coming",
     "paying": "Follow the instructions on the card terminal",
     "payment-declined": "Payment did not go through",
     "thank-you": "Thank you!",
     "out-of-service": "This checkout is closed",
     "scanner-lost": "The scanner is not working: staff have been told",
     "staff": "Staff menu",
+    "refund": "Refund: choose the items coming back",
+    "report": "Report",
 }
 
 
@@ -110,14 +134,35 @@ def view_model(state: KioskState, *, locale: str = "en_GB", sim: bool = False) -
     )
     saved = totals.saved_minor
     notice = state.notice
+    title = TITLES[screen]
+    total_minor = totals.total_minor
     if screen == "out-of-service":
         notice = state.out_of_service_reason or notice
+    elif screen == "staff" and not state.staff_id:
+        title = "Staff: scan your badge"
+    elif screen == "refund" and state.refund is not None:
+        lines = _refund_lines(state, locale)
+        total_minor = state.refund.total_minor
+    elif screen == "report" and state.report is not None:
+        doc = report_document(state.report)
+        lines = tuple(
+            LineView(
+                ln.text,
+                "",
+                ""
+                if ln.amount_minor is None
+                else format_minor(ln.amount_minor, doc.currency, locale),
+            )
+            for ln in doc.lines
+        )
+        title = doc.title
+        total_minor = state.report.net_minor
     return ViewModel(
         screen=screen,
-        title=TITLES[screen],
+        title=title,
         lines=lines,
-        total=format_minor(totals.total_minor, currency, locale),
-        total_minor=totals.total_minor,
+        total=format_minor(total_minor, currency, locale),
+        total_minor=total_minor,
         savings=f"You saved {format_minor(saved, currency, locale)}" if saved else "",
         notice=notice,
         buttons=_buttons(state, screen),
@@ -126,13 +171,34 @@ def view_model(state: KioskState, *, locale: str = "en_GB", sim: bool = False) -
         staff=state.key is KeyPosition.STAFF,
         help_strip=SIM_HELP if sim else (),
         store_name=state.rules.store_name,
+        pending=tuple(i.detail for i in state.deferred),
+    )
+
+
+def _refund_lines(state: KioskState, locale: str) -> tuple[LineView, ...]:
+    assert state.refund is not None
+    draft = state.refund
+    return tuple(
+        LineView(
+            f"{line.line_no}. {line.name}",
+            f"{draft.units_for(line.line_no)}/{line.refundable}",
+            format_minor(
+                line.refund_minor(draft.units_for(line.line_no)), draft.sale.currency, locale
+            ),
+        )
+        for line in draft.sale.lines
     )
 
 
 def _buttons(state: KioskState, screen: str) -> tuple[ButtonView, ...]:
     b = ButtonView
     if screen == "scanning":
-        return (b(buttons.HELP, "Help"), b(buttons.PAY, "Pay", primary=True))
+        return (
+            b(buttons.HELP, "Help"),
+            b(buttons.REMOVE_ITEM, "Remove item"),
+            b(buttons.PRICE_CHECK, "Wrong price?"),
+            b(buttons.PAY, "Pay", primary=True),
+        )
     if screen == "payment-declined":
         return (
             b(buttons.CANCEL_PAYMENT, "Back to basket"),
@@ -140,25 +206,58 @@ def _buttons(state: KioskState, screen: str) -> tuple[ButtonView, ...]:
         )
     if screen == "thank-you":
         return (b(buttons.DONE, "Done", primary=True),)
-    if screen in ("welcome", "item-unknown", "scanner-lost"):
+    if screen in ("welcome", "item-unknown", "assist", "scanner-lost"):
         return (b(buttons.HELP, "Help"),)
     if screen == "staff":
-        return _staff_buttons(state)
+        return _staff_buttons(state) if state.staff_id else ()
+    if screen == "refund" and state.staff_id and state.refund is not None:
+        return (
+            *(
+                b(buttons.STAFF_REFUND_LINE, f"+1 line {line.line_no}", arg=str(line.line_no))
+                for line in state.refund.sale.lines
+                if line.refundable > state.refund.units_for(line.line_no)
+            ),
+            b(buttons.STAFF_REFUND_CANCEL, "Cancel"),
+            b(buttons.STAFF_REFUND_CONFIRM, "Refund", primary=True),
+        )
+    if screen == "report" and state.staff_id:
+        return (b(buttons.STAFF_CLOSE_REPORT, "Close", primary=True),)
     return ()
 
 
 def _staff_buttons(state: KioskState) -> tuple[ButtonView, ...]:
+    """What staff can do here and now; the core refuses anything else anyway."""
     b = ButtonView
+    c = state.checkout
     out = [b(buttons.STAFF_OPEN_DRAWER, "Open drawer")]
     if state.help_requested:
         out.append(b(buttons.STAFF_HELP_GIVEN, "Help given", primary=True))
-    if state.checkout is Checkout.ITEM_UNKNOWN:
-        out.append(b(buttons.STAFF_APPROVE, "Approve", primary=True))
-    if state.checkout in (Checkout.SCANNING, Checkout.ITEM_UNKNOWN):
+    blocking = state.blocking
+    if c is Checkout.BLOCKED and blocking is not None:
+        if blocking.need is Need.PAYMENT_UNCERTAIN:
+            out.append(b(buttons.STAFF_PAYMENT_TAKEN, "Card was charged", needs_input=True))
+            out.append(b(buttons.STAFF_PAYMENT_NOT_TAKEN, "Not charged", primary=True))
+        else:
+            out.append(b(buttons.STAFF_APPROVE, "Approve", primary=True))
+    if any(i.need is Need.AGE_CHECK for i in state.deferred) and c in (
+        Checkout.SCANNING,
+        Checkout.BLOCKED,
+    ):
+        age = max(i.age or 0 for i in state.deferred if i.need is Need.AGE_CHECK)
+        out.append(b(buttons.STAFF_APPROVE_AGE, f"Customer is {age}+", primary=True))
+    if c in (Checkout.SCANNING, Checkout.BLOCKED) and not state.basket.is_empty:
+        out.append(b(buttons.STAFF_VOID_LINE, "Void a line", needs_input=True))
+        out.append(b(buttons.STAFF_OVERRIDE_PRICE, "Change a price", needs_input=True))
+        out.append(b(buttons.STAFF_SUSPEND, "Suspend sale"))
         out.append(b(buttons.STAFF_CANCEL_SALE, "Cancel sale"))
-    if state.checkout is Checkout.OUT_OF_SERVICE:
+    if c in (Checkout.WELCOME, Checkout.THANK_YOU) and state.receipt is not None:
+        out.append(b(buttons.STAFF_REPRINT, "Reprint receipt"))
+    if c in (Checkout.WELCOME, Checkout.OUT_OF_SERVICE):
+        out.append(b(buttons.STAFF_X_REPORT, "X report"))
+        out.append(b(buttons.STAFF_Z_REPORT, "Close day (Z)"))
+    if c is Checkout.OUT_OF_SERVICE:
         out.append(b(buttons.STAFF_BACK_IN_SERVICE, "Back in service", primary=True))
-    elif state.checkout in (Checkout.WELCOME, Checkout.SCANNING, Checkout.THANK_YOU):
+    elif c in (Checkout.WELCOME, Checkout.THANK_YOU):
         out.append(b(buttons.STAFF_OUT_OF_SERVICE, "Out of service"))
     return tuple(out)
 
@@ -178,4 +277,5 @@ def _problems(state: KioskState) -> tuple[str, ...]:
         out.append("Drawer: open")
     if state.help_requested:
         out.append("Help requested")
+    out.extend(f"Waiting for staff: {i.detail}" for i in state.deferred)
     return tuple(out)

@@ -1,17 +1,24 @@
-"""The checkout state machine: step(state, event) -> (state, effects).
+"""The checkout state machine: step(state, event) -> (state, effects). The one table.
 
 Rules (read these before the table):
 1. A sale moves WELCOME → SCANNING → PAYING → COMMITTING → PRINTING → THANK_YOU → WELCOME.
    The receipt is asked for only after the store reports SaleCommitted: a sale the
    customer paid for is durable before its receipt prints.
-2. An unknown or unreadable item blocks (ITEM_UNKNOWN, red) until staff approve it away.
-3. Device, key, help and broker events are valid in every state (GLOBAL handlers);
-   everything else must have an entry in TRANSITIONS or IllegalTransition is raised,
-   which the shell logs and drops: bad input changes nothing.
-4. Staff buttons need the key in the staff position. The drawer opens only through
-   STAFF_OPEN_DRAWER, so no customer path opens it.
-5. Once payment has started (PAYMENT_STATES) nothing drops the basket: staff cannot
-   cancel it and out-of-service waits until the sale is finished.
+2. Interventions (appliance/core/interventions.py): a blocking one moves the lane to
+   BLOCKED (red; the customer waits) until staff resolve it; deferred ones (age check,
+   price check) let the customer keep scanning (amber) but must be resolved before payment.
+3. Device, key, help, broker and store-failure events are valid in every state (GLOBAL);
+   so is a scan, which is routed by what it is (product, badge, slip, receipt). Everything
+   else must have an entry in TRANSITIONS or IllegalTransition is raised, which the shell
+   logs and drops: bad input changes nothing.
+4. Staff buttons need the key in the staff position AND a staff badge scanned since; every
+   staff action is audited with that badge id. The store's answers to staff requests
+   (a found sale, a resumed basket, a report, a committed refund) count only while staff
+   are still signed in, and turning the key back leaves the refund and report screens.
+   The drawer opens only from staff actions (open drawer, a cash refund), so no customer
+   path opens it.
+5. Once payment has started (PAYMENT_STATES) nothing drops the basket: no staff action
+   in those states cancels, suspends or voids.
 """
 
 from __future__ import annotations
@@ -19,19 +26,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from appliance.core import barcodes, buttons
+from appliance.core import buttons as b
 from appliance.core import effects as fx
 from appliance.core import events as ev
-from appliance.core.basket import Basket
-from appliance.core.receipt import Receipt, ReceiptLine, ReceiptSaving
-from appliance.core.state import PAYMENT_STATES, Checkout, KioskState
+from appliance.core import selling, staff
+from appliance.core.kiosk_codes import parse_kiosk_code
+from appliance.core.selling import Refused, Result
+from appliance.core.state import Checkout, KioskState
 
-Result = tuple[KioskState, list[fx.Effect]]
 Handler = Callable[[KioskState, ev.Event], Result]
 
 
 class IllegalTransition(Exception):
-    """An event arrived that the current state has no rule for."""
+    """An event arrived that the current state has no rule for, or that a rule refused."""
 
     def __init__(self, state: KioskState, event: ev.Event, why: str = "") -> None:
         self.checkout = state.checkout
@@ -46,234 +53,91 @@ def _trigger(event: ev.Event) -> str:
     return type(event).__name__
 
 
-# -- customer flow ---------------------------------------------------------------------
+def touch(button: str) -> str:
+    return f"touch:{button}"
 
 
-def _scan(state: KioskState, event: ev.Event) -> Result:
-    assert isinstance(event, ev.BarcodeScanned)
-    scan = barcodes.parse(event.text, state.rules.layout)
-    if not scan.valid:
-        return _block(state, f"Barcode not read ({scan.error}). Please ask staff.")
-    return state, [fx.LookUpItem(scan)]
+W, S, B, P = Checkout.WELCOME, Checkout.SCANNING, Checkout.BLOCKED, Checkout.PAYING
+D, C, R, T = Checkout.PAYMENT_DECLINED, Checkout.COMMITTING, Checkout.PRINTING, Checkout.THANK_YOU
+X, F, Q = Checkout.OUT_OF_SERVICE, Checkout.REFUND, Checkout.REPORT
 
-
-def _looked_up(state: KioskState, event: ev.Event) -> Result:
-    assert isinstance(event, ev.ItemLookedUp)
-    product = event.product
-    if product is None:
-        return _block(state, f"Item not recognised: {event.scan.text}")
-    if product.weighed and not event.scan.price_minor:
-        # a weighed item sells only by its scale label's price, never by its bare code
-        return _block(state, f"{product.name}: please weigh it at the scale and scan its label")
-    price = event.scan.price_minor if event.scan.price_minor is not None else product.price_minor
-    basket = state.basket.add(product, price)
-    return replace(state, checkout=Checkout.SCANNING, basket=basket, notice=""), [
-        fx.PlaySound(fx.Sound.ITEM)
-    ]
-
-
-def _block(state: KioskState, notice: str) -> Result:
-    return replace(state, checkout=Checkout.ITEM_UNKNOWN, notice=notice), [
-        fx.PlaySound(fx.Sound.PROBLEM)
-    ]
-
-
-def _pay(state: KioskState, event: ev.Event) -> Result:
-    if state.basket.is_empty:
-        raise IllegalTransition(state, event, "nothing to pay for")
-    if state.key is ev.KeyPosition.STAFF:
-        raise IllegalTransition(state, event, "turn the staff key back before paying")
-    total = state.basket.totals(state.rules.promotions).total_minor
-    return replace(state, checkout=Checkout.PAYING, notice=""), [
-        fx.StartPayment(total, state.rules.currency)
-    ]
-
-
-def _approved(state: KioskState, event: ev.Event) -> Result:
-    assert isinstance(event, ev.PaymentApproved)
-    draft = fx.SaleDraft(
-        currency=state.rules.currency,
-        lines=tuple(line for line in state.basket.lines if not line.voided),
-        totals=state.basket.totals(state.rules.promotions),
-        payment_method=event.method,
-        payment_reference=event.reference,
-    )
-    new = replace(
-        state,
-        checkout=Checkout.COMMITTING,
-        payment_method=event.method,
-        payment_reference=event.reference,
-    )
-    return new, [fx.CommitSale(draft)]
-
-
-def _declined(state: KioskState, event: ev.Event) -> Result:
-    assert isinstance(event, ev.PaymentDeclined)
-    notice = f"Payment declined: {event.reason}"
-    return replace(state, checkout=Checkout.PAYMENT_DECLINED, notice=notice), [
-        fx.PlaySound(fx.Sound.PROBLEM)
-    ]
-
-
-def _cancel_payment(state: KioskState, event: ev.Event) -> Result:
-    return replace(state, checkout=Checkout.SCANNING, notice=""), []
-
-
-def _committed(state: KioskState, event: ev.Event) -> Result:
-    assert isinstance(event, ev.SaleCommitted)
-    receipt = _receipt(state, event)
-    new = replace(
-        state,
-        receipt=receipt,
-        receipt_printed=False,
-        basket=Basket(),
-        sales_committed=state.sales_committed + 1,
-    )
-    if state.devices.paper is ev.PaperState.OUT or not state.devices.printer_online:
-        # never queue a receipt for later: a backlog of stale receipts helps nobody
-        return _thank_you(new, event.at, "The printer needs staff: no paper receipt this time.")
-    return replace(new, checkout=Checkout.PRINTING), [fx.PrintReceipt(receipt)]
-
-
-def _commit_failed(state: KioskState, event: ev.Event) -> Result:
-    assert isinstance(event, ev.SaleCommitFailed)
-    # The customer has paid but the sale is not recorded: stop selling and call staff.
-    new = replace(
-        state,
-        checkout=Checkout.OUT_OF_SERVICE,
-        out_of_service_reason=f"Sale could not be saved: {event.reason}",
-        help_requested=True,
-    )
-    return new, [fx.PlaySound(fx.Sound.PROBLEM)]
-
-
-def _printed(state: KioskState, event: ev.Event) -> Result:
-    return _thank_you(replace(state, receipt_printed=True), event.at, "")
-
-
-def _print_failed(state: KioskState, event: ev.Event) -> Result:
-    assert isinstance(event, ev.PrintFailed)
-    notice = f"Your purchase is complete, but the receipt did not print ({event.reason})."
-    return _thank_you(state, event.at, notice)
-
-
-def _thank_you(state: KioskState, at: float, notice: str) -> Result:
-    deadline = at + state.rules.thank_you_s
-    return replace(state, checkout=Checkout.THANK_YOU, notice=notice, deadline_at=deadline), []
-
-
-def _done(state: KioskState, event: ev.Event) -> Result:
-    return _welcome(state), []
-
-
-def _welcome(state: KioskState) -> KioskState:
-    return replace(
-        state,
-        checkout=Checkout.WELCOME,
-        notice="",
-        deadline_at=None,
-        payment_method="",
-        payment_reference="",
-    )
-
-
-def _receipt(state: KioskState, event: ev.SaleCommitted) -> Receipt:
-    totals = state.basket.totals(state.rules.promotions)
-    return Receipt(
-        store_name=state.rules.store_name,
-        currency=state.rules.currency,
-        sale_id=event.sale_id,
-        seq=event.seq,
-        wall_at=event.wall_at,
-        lines=tuple(
-            ReceiptLine(line.product.name, line.quantity, line.unit_price_minor, line.total_minor)
-            for line in state.basket.lines
-            if not line.voided
-        ),
-        savings=tuple(ReceiptSaving(s.name, s.amount_minor) for s in totals.savings),
-        tax_rows=totals.tax_rows,
-        total_minor=totals.total_minor,
-        payment_method=state.payment_method,
-        payment_reference=state.payment_reference,
-    )
-
-
-# -- staff actions (key switch) ------------------------------------------------------------
-
-
-def _staff_approve(state: KioskState, event: ev.Event) -> Result:
-    back = Checkout.SCANNING if not state.basket.is_empty else Checkout.WELCOME
-    new = replace(state, checkout=back, notice="", help_requested=False)
-    return new, [fx.Audit("approve", state.notice)]
-
-
-def _staff_help_given(state: KioskState, event: ev.Event) -> Result:
-    return replace(state, help_requested=False), [fx.Audit("help-given", "")]
-
-
-def _staff_cancel_sale(state: KioskState, event: ev.Event) -> Result:
-    items = state.basket.item_count
-    return _welcome(replace(state, basket=Basket())), [fx.Audit("cancel-sale", f"{items} items")]
-
-
-def _staff_open_drawer(state: KioskState, event: ev.Event) -> Result:
-    return state, [fx.OpenDrawer("staff"), fx.Audit("open-drawer", "")]
-
-
-def _staff_out_of_service(state: KioskState, event: ev.Event) -> Result:
-    new = replace(state, checkout=Checkout.OUT_OF_SERVICE, out_of_service_reason="Closed by staff")
-    return new, [fx.Audit("out-of-service", "")]
-
-
-def _staff_back_in_service(state: KioskState, event: ev.Event) -> Result:
-    new = replace(_welcome(state), out_of_service_reason="", help_requested=False)
-    return new, [fx.Audit("back-in-service", state.out_of_service_reason)]
-
-
-# -- the table -------------------------------------------------------------------------------
-
-W, S, U = Checkout.WELCOME, Checkout.SCANNING, Checkout.ITEM_UNKNOWN
-P, D, C = Checkout.PAYING, Checkout.PAYMENT_DECLINED, Checkout.COMMITTING
-R, T, X = Checkout.PRINTING, Checkout.THANK_YOU, Checkout.OUT_OF_SERVICE
+_RULES: list[tuple[tuple[Checkout, ...], str, Handler]] = [
+    # the customer's sale
+    ((W, S, T), "ItemLookedUp", selling.looked_up),
+    ((S,), touch(b.PAY), selling.pay),
+    ((S,), touch(b.REMOVE_ITEM), selling.void_request),
+    ((S,), touch(b.PRICE_CHECK), selling.price_check),
+    ((P,), "PaymentApproved", selling.approved),
+    ((P,), "PaymentDeclined", selling.declined),
+    ((D,), touch(b.RETRY_PAYMENT), selling.pay),
+    ((D,), touch(b.CANCEL_PAYMENT), selling.cancel_payment),
+    ((C,), "SaleCommitted", selling.committed),
+    ((C,), "SaleCommitFailed", selling.commit_failed),
+    ((R,), "ReceiptPrinted", selling.printed),
+    ((R,), "PrintFailed", selling.print_failed),
+    ((T,), touch(b.DONE), selling.done),
+    # staff: interventions and the open sale (never once payment has started)
+    ((B,), touch(b.STAFF_APPROVE), staff.approve),
+    ((S, B), touch(b.STAFF_APPROVE_AGE), staff.approve_age),
+    ((S, B), touch(b.STAFF_VOID_LINE), staff.void_line),
+    ((S, B), touch(b.STAFF_OVERRIDE_PRICE), staff.override_price),
+    ((S, B), touch(b.STAFF_CANCEL_SALE), staff.cancel_sale),
+    ((S, B), touch(b.STAFF_SUSPEND), staff.suspend),
+    ((S, B), "SaleSuspended", staff.suspended),
+    ((B,), touch(b.STAFF_PAYMENT_TAKEN), staff.payment_taken),
+    ((B,), touch(b.STAFF_PAYMENT_NOT_TAKEN), staff.payment_not_taken),
+    ((W, T), "SuspendedLoaded", staff.resumed),
+    # staff: refunds (a receipt scanned on the welcome screen)
+    ((W, T), "SaleLookedUp", staff.refund_found),
+    ((F,), touch(b.STAFF_REFUND_LINE), staff.refund_line),
+    ((F,), touch(b.STAFF_REFUND_CONFIRM), staff.refund_confirm),
+    ((F,), touch(b.STAFF_REFUND_CANCEL), staff.refund_cancel),
+    ((F,), "RefundCommitted", staff.refund_committed),
+    # staff: reports and the lane
+    ((W, X), touch(b.STAFF_X_REPORT), staff.x_report),
+    ((W, X), touch(b.STAFF_Z_REPORT), staff.z_report),
+    ((W, X), "ReportReady", staff.report_ready),
+    ((Q,), touch(b.STAFF_CLOSE_REPORT), staff.close_report),
+    ((W, T), touch(b.STAFF_REPRINT), staff.reprint),
+    ((W, T), touch(b.STAFF_OUT_OF_SERVICE), staff.out_of_service),
+    ((X,), touch(b.STAFF_BACK_IN_SERVICE), staff.back_in_service),
+    (tuple(Checkout), touch(b.STAFF_OPEN_DRAWER), staff.open_drawer),
+    (tuple(Checkout), touch(b.STAFF_HELP_GIVEN), staff.help_given),
+]
 
 TRANSITIONS: dict[tuple[Checkout, str], Handler] = {
-    (W, "BarcodeScanned"): _scan,
-    (S, "BarcodeScanned"): _scan,
-    (T, "BarcodeScanned"): _scan,  # the next customer may start before the timeout
-    (W, "ItemLookedUp"): _looked_up,
-    (S, "ItemLookedUp"): _looked_up,
-    (T, "ItemLookedUp"): _looked_up,
-    (S, f"touch:{buttons.PAY}"): _pay,
-    (P, "PaymentApproved"): _approved,
-    (P, "PaymentDeclined"): _declined,
-    (D, f"touch:{buttons.RETRY_PAYMENT}"): _pay,
-    (D, f"touch:{buttons.CANCEL_PAYMENT}"): _cancel_payment,
-    (C, "SaleCommitted"): _committed,
-    (C, "SaleCommitFailed"): _commit_failed,
-    (R, "ReceiptPrinted"): _printed,
-    (R, "PrintFailed"): _print_failed,
-    (T, f"touch:{buttons.DONE}"): _done,
-    (U, f"touch:{buttons.STAFF_APPROVE}"): _staff_approve,
-    (W, f"touch:{buttons.STAFF_OUT_OF_SERVICE}"): _staff_out_of_service,
-    (S, f"touch:{buttons.STAFF_OUT_OF_SERVICE}"): _staff_out_of_service,
-    (T, f"touch:{buttons.STAFF_OUT_OF_SERVICE}"): _staff_out_of_service,
-    (X, f"touch:{buttons.STAFF_BACK_IN_SERVICE}"): _staff_back_in_service,
-    (S, f"touch:{buttons.STAFF_CANCEL_SALE}"): _staff_cancel_sale,
-    (U, f"touch:{buttons.STAFF_CANCEL_SALE}"): _staff_cancel_sale,
+    (state, trigger): handler for states, trigger, handler in _RULES for state in states
 }
-# the drawer may open, and help be marked as given, in any state: only from the staff menu
-for _state in Checkout:
-    TRANSITIONS[(_state, f"touch:{buttons.STAFF_OPEN_DRAWER}")] = _staff_open_drawer
-    TRANSITIONS[(_state, f"touch:{buttons.STAFF_HELP_GIVEN}")] = _staff_help_given
 
 
 # -- events valid in every state ------------------------------------------------------------
 
 
+def _scan(state: KioskState, event: ev.Event) -> Result:
+    assert isinstance(event, ev.BarcodeScanned)
+    code = parse_kiosk_code(event.text)
+    if code is not None:
+        return staff.kiosk_code(state, event, code)
+    if state.checkout not in (W, S, T):
+        raise Refused(f"a scan is not taken while {state.checkout.value}")
+    return selling.scan_item(state, event)
+
+
+def _print_outcome(state: KioskState, event: ev.Event) -> Result:
+    """A receipt's outcome in PRINTING ends the sale; elsewhere it is a reprint or a
+    document (slip, refund, report), and only a failure needs saying."""
+    assert isinstance(event, ev.ReceiptPrinted | ev.PrintFailed)
+    if state.checkout is R and state.receipt is not None and event.sale_id == state.receipt.sale_id:
+        return TRANSITIONS[(R, _trigger(event))](state, event)
+    if isinstance(event, ev.PrintFailed):
+        return replace(state, notice=f"Printing failed: {event.reason}"), []
+    return state, []
+
+
 def _tick(state: KioskState, event: ev.Event) -> Result:
     if state.deadline_at is not None and event.at >= state.deadline_at:
-        if state.checkout is Checkout.THANK_YOU:
-            return _welcome(state), []
+        if state.checkout is T:
+            return selling.welcome(state), []
         return replace(state, deadline_at=None), []
     return state, []
 
@@ -282,15 +146,17 @@ def _key(state: KioskState, event: ev.Event) -> Result:
     assert isinstance(event, ev.KeyTurned)
     if event.position is state.key:
         return state, []
-    return replace(state, key=event.position), [fx.Audit("key", event.position.value)]
+    staff_id = state.staff_id if event.position is ev.KeyPosition.STAFF else ""
+    new = replace(state, key=event.position, staff_id=staff_id)
+    if event.position is ev.KeyPosition.NORMAL and state.checkout in (F, Q):
+        # an unfinished refund or an open report is staff's: it goes with them
+        back = X if state.out_of_service_reason else W
+        new = replace(new, checkout=back, refund=None, report=None)
+    return new, [fx.Audit("key", event.position.value, state.staff_id)]
 
 
 def _help(state: KioskState, event: ev.Event) -> Result:
     return replace(state, help_requested=True), []
-
-
-def _help_touched(state: KioskState, event: ev.Event) -> Result:
-    return _help(state, event)
 
 
 def _printer_status(state: KioskState, event: ev.Event) -> Result:
@@ -327,39 +193,67 @@ def _broker(state: KioskState, event: ev.Event) -> Result:
     return replace(state, devices=devices), []
 
 
+def _store_failed(state: KioskState, event: ev.Event) -> Result:
+    assert isinstance(event, ev.StoreFailed)
+    return replace(state, notice=f"Could not {event.action}: {event.reason}"), [
+        fx.PlaySound(fx.Sound.PROBLEM)
+    ]
+
+
 GLOBAL: dict[str, Handler] = {
     "Tick": _tick,
+    "BarcodeScanned": _scan,
     "KeyTurned": _key,
     "HelpButtonPressed": _help,
-    f"touch:{buttons.HELP}": _help_touched,
+    touch(b.HELP): _help,
+    "ReceiptPrinted": _print_outcome,
+    "PrintFailed": _print_outcome,
     "PrinterStatusChanged": _printer_status,
     "ScannerLost": _scanner_lost,
     "ScannerFound": _scanner_found,
     "DrawerSensorChanged": _drawer,
     "ReportAcked": _acked,
     "BrokerLinkChanged": _broker,
+    "StoreFailed": _store_failed,
 }
 
-_NOT_DURING_PAYMENT = {
-    f"touch:{buttons.STAFF_CANCEL_SALE}",
-    f"touch:{buttons.STAFF_OUT_OF_SERVICE}",
-}
+
+# answers from the store to a staff request: they count only while staff are signed in
+_STAFF_ANSWERS = frozenset(
+    {"SaleLookedUp", "SuspendedLoaded", "ReportReady", "RefundCommitted", "SaleSuspended"}
+)
 
 
 def step(state: KioskState, event: ev.Event) -> Result:
     """Apply one event. Raises IllegalTransition when no rule allows it; never mutates."""
     trigger = _trigger(event)
-    if trigger in GLOBAL:
-        return GLOBAL[trigger](state, event)
-    if isinstance(event, ev.Touched) and event.button in buttons.STAFF_BUTTONS:
+    try:
+        if trigger in GLOBAL:
+            return GLOBAL[trigger](state, event)
+        if isinstance(event, ev.Touched):
+            _check_who_touched(state, event)
+        elif trigger in _STAFF_ANSWERS and not _staff_present(state):
+            raise Refused("staff are no longer signed in")
+        handler = TRANSITIONS.get((state.checkout, trigger))
+        if handler is None:
+            raise IllegalTransition(state, event)
+        return handler(state, event)
+    except Refused as refused:
+        raise IllegalTransition(state, event, str(refused)) from None
+
+
+def _staff_present(state: KioskState) -> bool:
+    return state.key is ev.KeyPosition.STAFF and bool(state.staff_id)
+
+
+def _check_who_touched(state: KioskState, event: ev.Touched) -> None:
+    if event.button in b.STAFF_BUTTONS:
         if state.key is not ev.KeyPosition.STAFF:
-            raise IllegalTransition(state, event, "staff action without the staff key")
-        if state.checkout in PAYMENT_STATES and trigger in _NOT_DURING_PAYMENT:
-            raise IllegalTransition(state, event, "a paid or paying sale cannot be dropped")
-    handler = TRANSITIONS.get((state.checkout, trigger))
-    if handler is None:
-        raise IllegalTransition(state, event)
-    return handler(state, event)
+            raise Refused("staff action without the staff key")
+        if not state.staff_id:
+            raise Refused("scan a staff badge first")
+    elif event.button in (b.PAY, b.RETRY_PAYMENT) and state.key is ev.KeyPosition.STAFF:
+        raise Refused("turn the staff key back before paying")
 
 
 def next_deadline(state: KioskState) -> float | None:

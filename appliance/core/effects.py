@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from appliance.core.barcodes import Scan
-from appliance.core.basket import Line, Totals
+from appliance.core.basket import Basket, Line, Totals
 from appliance.core.receipt import Receipt
+from appliance.core.records import Document, RefundDraft
 
 
 class Sound(StrEnum):
@@ -73,7 +74,55 @@ class PlaySound(Effect):
 
 @dataclass(frozen=True, slots=True)
 class Audit(Effect):
-    """A staff action or remote command to keep in the audit log."""
+    """A staff action or remote command to keep in the audit log, with who and why."""
 
     action: str
     detail: str
+    staff_id: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SuspendSale(Effect):
+    basket: Basket
+    staff_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class LoadSuspended(Effect):
+    number: int
+
+
+@dataclass(frozen=True, slots=True)
+class LookUpSale(Effect):
+    """Find a committed sale by its receipt code (number and the start of its id)."""
+
+    seq: int
+    check: str
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class CommitRefund(Effect):
+    """Refund, stock coming back and its outbox row: one transaction."""
+
+    draft: RefundDraft
+    staff_id: str
+
+
+class ReportKind(StrEnum):
+    X = "X"
+    Z = "Z"
+
+
+@dataclass(frozen=True, slots=True)
+class MakeReport(Effect):
+    """X: the totals so far; Z: close the day (numbered, immutable) and report it."""
+
+    kind: ReportKind
+    staff_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class PrintDocument(Effect):
+    document: Document

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from appliance.core.barcodes import Scan
+from appliance.core.basket import Basket
 from appliance.core.products import Product
+from appliance.core.records import Report, SoldSale
 
 
 class KeyPosition(StrEnum):
@@ -41,17 +43,26 @@ class BarcodeScanned(Event):
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ItemLookedUp(Event):
-    """The store's answer to LookUpItem: the product, or None when it is not in the catalog."""
+    """The store's answer to LookUpItem: the product, or None when it is not in the catalog.
+
+    today: the shell's wall-clock date (ISO), against which a scanned expiry is checked.
+    """
 
     scan: Scan
     product: Product | None
+    today: str = ""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Touched(Event):
-    """A screen button was touched (button ids are listed in appliance/core/buttons.py)."""
+    """A screen button was touched (button ids are listed in appliance/core/buttons.py).
+
+    arg: what the button acts on, for buttons that carry one (a line number for
+    staff.void-line; "<line> <price_minor> <reason>" for staff.override-price).
+    """
 
     button: str
+    arg: str = ""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -132,3 +143,46 @@ class ReportAcked(Event):
 @dataclass(frozen=True, kw_only=True, slots=True)
 class BrokerLinkChanged(Event):
     connected: bool
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SaleSuspended(Event):
+    """The store kept the basket under this number; its slip can bring it back."""
+
+    number: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SuspendedLoaded(Event):
+    """The store's answer to LoadSuspended: the basket, or None (unknown or already resumed)."""
+
+    number: int
+    basket: Basket | None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SaleLookedUp(Event):
+    """The store's answer to LookUpSale (a receipt scanned for a refund)."""
+
+    code: str
+    sale: SoldSale | None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RefundCommitted(Event):
+    refund_id: str
+    seq: int
+    wall_at: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReportReady(Event):
+    report: Report
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class StoreFailed(Event):
+    """A store write other than a sale failed (disk full, ...): nothing was changed."""
+
+    action: str
+    reason: str

@@ -15,6 +15,8 @@ class Product:
     vat_rate_bp: VAT rate in basis points (2300 = 23 %).
     age_limit: minimum age in years, or None.
     weighed: priced by a certified scale's label, never by the kiosk.
+    quantity_limit: most units one customer may buy in a sale (staff may allow more), or None.
+    plu: the IFPS price look-up code of loose produce (4011 bananas), or None.
     """
 
     gtin: str
@@ -23,3 +25,5 @@ class Product:
     vat_rate_bp: int
     age_limit: int | None = None
     weighed: bool = False
+    quantity_limit: int | None = None
+    plu: str | None = None

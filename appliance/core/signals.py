@@ -1,7 +1,8 @@
 """Light-tower semantics: the one table from kiosk state to a lamp (pure).
 
 One colour at a time, red over amber over green:
-green steady = available, green blinking = paper low, amber = help or approval pending,
+green steady = available, green blinking = paper low, amber = help or approval pending
+(blinking once the customer is at payment and waits for it: staff should come now),
 red = blocking or out of service. The same Signal is what head office is told.
 """
 
@@ -18,6 +19,7 @@ class Signal(StrEnum):
     AVAILABLE = "available"
     PAPER_LOW = "paper-low"
     ASSIST = "assist"
+    APPROVAL_AT_PAYMENT = "approval-at-payment"
     BLOCKED = "blocked"
     OUT_OF_SERVICE = "out-of-service"
 
@@ -39,6 +41,7 @@ TOWER: dict[Signal, Lamp] = {
     Signal.AVAILABLE: Lamp(Colour.GREEN),
     Signal.PAPER_LOW: Lamp(Colour.GREEN, blinking=True),
     Signal.ASSIST: Lamp(Colour.AMBER),
+    Signal.APPROVAL_AT_PAYMENT: Lamp(Colour.AMBER, blinking=True),
     Signal.BLOCKED: Lamp(Colour.RED),
     Signal.OUT_OF_SERVICE: Lamp(Colour.RED),
 }
@@ -50,8 +53,11 @@ def signal_for(state: KioskState) -> Signal:
         return Signal.OUT_OF_SERVICE
     if state.checkout in BLOCKING_STATES or not state.devices.scanner_ok:
         return Signal.BLOCKED
+    if state.waiting_to_pay and state.deferred:
+        return Signal.APPROVAL_AT_PAYMENT
     if (
         state.help_requested
+        or state.deferred
         or state.devices.paper is PaperState.OUT
         or not state.devices.printer_online
     ):

@@ -5,33 +5,39 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from appliance.core.barcodes import DEFAULT_LAYOUT, VariableMeasureLayout
+from appliance.core.barcodes import DEFAULT_RULES, ScanRules
 from appliance.core.basket import Basket
 from appliance.core.events import KeyPosition, PaperState
+from appliance.core.interventions import Intervention
 from appliance.core.promotions import Promotion
 from appliance.core.receipt import Receipt
+from appliance.core.records import RefundDraft, Report
 
 
 class Checkout(StrEnum):
-    """Where the customer's sale is. Groups below name what each state allows."""
+    """Where the lane is. The groups below name what each state allows."""
 
     WELCOME = "welcome"
     SCANNING = "scanning"
-    ITEM_UNKNOWN = "item-unknown"
+    BLOCKED = "blocked"
     PAYING = "paying"
     PAYMENT_DECLINED = "payment-declined"
     COMMITTING = "committing"
     PRINTING = "printing"
     THANK_YOU = "thank-you"
     OUT_OF_SERVICE = "out-of-service"
+    REFUND = "refund"
+    REPORT = "report"
 
 
 SELLING_STATES = frozenset({Checkout.WELCOME, Checkout.SCANNING})
-BLOCKING_STATES = frozenset({Checkout.ITEM_UNKNOWN})
+BLOCKING_STATES = frozenset({Checkout.BLOCKED})
 # the customer has paid or is paying: nothing may drop the sale from here on
 PAYMENT_STATES = frozenset(
     {Checkout.PAYING, Checkout.PAYMENT_DECLINED, Checkout.COMMITTING, Checkout.PRINTING}
 )
+# staff work that is not a customer's sale
+STAFF_STATES = frozenset({Checkout.REFUND, Checkout.REPORT})
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,13 +45,17 @@ class Rules:
     """Store rules the core applies; read once from config and the catalog.
 
     thank_you_s: seconds the thank-you screen stays before the welcome screen returns.
+    max_payment_attempts: declined payments before the customer is sent to a staffed till.
+    cash_rounding_minor: the step cash amounts are rounded to (5 = 0.05), 0 for none.
     """
 
     store_name: str = "kiosk"
     currency: str = "EUR"
     promotions: tuple[Promotion, ...] = ()
-    layout: VariableMeasureLayout = DEFAULT_LAYOUT
+    scan_rules: ScanRules = DEFAULT_RULES
     thank_you_s: float = 5.0
+    max_payment_attempts: int = 3
+    cash_rounding_minor: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,16 +75,29 @@ class KioskState:
     checkout: Checkout = Checkout.WELCOME
     basket: Basket = field(default_factory=Basket)
     key: KeyPosition = KeyPosition.NORMAL
+    # the badge scanned since the key was turned; every staff action is audited with it
+    staff_id: str = ""
     devices: Devices = field(default_factory=Devices)
     help_requested: bool = False
     # what the customer is told right now ("Not recognised: ...", "Card declined: ...")
     notice: str = ""
+    # the blocking intervention (checkout is BLOCKED), and the deferred ones
+    blocking: Intervention | None = None
+    deferred: tuple[Intervention, ...] = ()
+    # the age this sale's customer was checked for (one check covers the sale)
+    age_verified: int = 0
+    # the customer touched Pay while a deferred check was pending
+    waiting_to_pay: bool = False
+    payment_attempts: int = 0
     # the sale being paid or just paid
     payment_method: str = ""
     payment_reference: str = ""
     receipt: Receipt | None = None
     receipt_printed: bool = False
     out_of_service_reason: str = ""
+    # staff work in progress
+    refund: RefundDraft | None = None
+    report: Report | None = None
     # monotonic deadline for the current screen (thank-you), or None
     deadline_at: float | None = None
     # how many sales this process has committed (today's figure comes from the store)

@@ -11,8 +11,9 @@ import logging
 import queue
 from collections import deque
 from collections.abc import Callable
+from typing import Any
 
-from appliance.core import checkout
+from appliance.core import checkout, snapshot
 from appliance.core.events import Event, Tick
 from appliance.core.signals import Lamp, lamp_for
 from appliance.core.state import KioskState
@@ -30,6 +31,7 @@ class Loop:
         self._tower = tower
         self._inbox: queue.SimpleQueue[Event] = queue.SimpleQueue()
         self._lamp: Lamp | None = None
+        self._open_sale: dict[str, Any] | None = snapshot.open_sale(state)
         self.rejected: list[checkout.IllegalTransition] = []
         # called (from any thread) after an event is queued: the UI wakes its pygame loop
         self.on_emit: Callable[[], None] = lambda: None
@@ -84,8 +86,19 @@ class Loop:
             count += 1
             for effect in effects:
                 pending.extend(self._runner.run(effect))
+            pending.extend(self._keep_open_sale())
         self._show_lamp()
         return count
+
+    def _keep_open_sale(self) -> list[Event]:
+        """Save the unpaid sale whenever it changes, so a restart brings it back."""
+        body = snapshot.open_sale(self.state)
+        if body == self._open_sale:
+            return []
+        events = self._runner.save_open_sale(body)
+        if not events:
+            self._open_sale = body
+        return events
 
     def _show_lamp(self) -> None:
         lamp = lamp_for(self.state)

@@ -72,6 +72,60 @@ MIGRATIONS: tuple[str, ...] = (
         detail TEXT NOT NULL
     );
     """,
+    # version 2: the checkout core's staff actions, refunds, reports and restart recovery
+    """
+    ALTER TABLE products ADD COLUMN quantity_limit INTEGER;
+    ALTER TABLE products ADD COLUMN plu TEXT;
+    CREATE UNIQUE INDEX products_by_plu ON products (plu) WHERE plu IS NOT NULL;
+    ALTER TABLE sale_lines ADD COLUMN paid_minor INTEGER;
+    UPDATE sale_lines SET paid_minor = total_minor;
+    ALTER TABLE audit ADD COLUMN staff_id TEXT NOT NULL DEFAULT '';
+    ALTER TABLE audit ADD COLUMN reason TEXT NOT NULL DEFAULT '';
+    CREATE TABLE open_sale (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        body TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE suspended_sales (
+        number INTEGER PRIMARY KEY AUTOINCREMENT,
+        created_at TEXT NOT NULL,
+        staff_id TEXT NOT NULL,
+        basket TEXT NOT NULL,
+        resumed_at TEXT
+    );
+    CREATE TABLE refunds (
+        refund_id TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL UNIQUE,
+        sale_id TEXT NOT NULL REFERENCES sales(sale_id),
+        at TEXT NOT NULL,
+        staff_id TEXT NOT NULL,
+        currency TEXT NOT NULL,
+        total_minor INTEGER NOT NULL CHECK (total_minor > 0)
+    );
+    CREATE TABLE refund_lines (
+        refund_id TEXT NOT NULL REFERENCES refunds(refund_id),
+        line_no INTEGER NOT NULL,
+        units INTEGER NOT NULL CHECK (units > 0),
+        amount_minor INTEGER NOT NULL,
+        gtin TEXT NOT NULL,
+        vat_rate_bp INTEGER NOT NULL,
+        PRIMARY KEY (refund_id, line_no)
+    );
+    CREATE TABLE z_reports (
+        number INTEGER PRIMARY KEY,
+        period_from TEXT NOT NULL,
+        period_to TEXT NOT NULL,
+        body TEXT NOT NULL
+    );
+    CREATE TRIGGER z_reports_are_immutable_u BEFORE UPDATE ON z_reports
+    BEGIN SELECT RAISE(ABORT, 'a Z report cannot be changed'); END;
+    CREATE TRIGGER z_reports_are_immutable_d BEFORE DELETE ON z_reports
+    BEGIN SELECT RAISE(ABORT, 'a Z report cannot be deleted'); END;
+    CREATE TRIGGER sales_are_append_only_u BEFORE UPDATE ON sales
+    BEGIN SELECT RAISE(ABORT, 'the sales journal is append-only'); END;
+    CREATE TRIGGER sales_are_append_only_d BEFORE DELETE ON sales
+    BEGIN SELECT RAISE(ABORT, 'the sales journal is append-only'); END;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -13,8 +13,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from appliance import wire
+from appliance.core.basket import Basket
 from appliance.core.effects import SaleDraft
 from appliance.core.products import Product
 from appliance.core.promotions import Promotion
@@ -90,14 +92,19 @@ class Store:
                 f"the store is version {version}, newer than this software ({SCHEMA_VERSION})"
             )
         for number in range(version + 1, SCHEMA_VERSION + 1):
-            with self._transaction():
-                for statement in MIGRATIONS[number - 1].split(";"):
-                    if statement.strip():
-                        self._db.execute(statement)
+            with self.transaction():
+                for statement in _statements(MIGRATIONS[number - 1]):
+                    self._db.execute(statement)
                 self._db.execute(f"PRAGMA user_version={number}")
 
-    def _transaction(self) -> _Transaction:
+    def transaction(self) -> _Transaction:
+        """BEGIN IMMEDIATE ... COMMIT (ROLLBACK on error). For the store's own modules."""
         return _Transaction(self._db)
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """The connection, for the store's own modules (suspended, refunds, reports)."""
+        return self._db
 
     # -- catalog -----------------------------------------------------------------------
 
@@ -109,13 +116,23 @@ class Store:
         at: str = "",
     ) -> None:
         """Load a whole catalog atomically (demo data, scenarios, first provisioning)."""
-        with self._transaction():
+        with self.transaction():
             self._db.execute("DELETE FROM products")
             self._db.execute("DELETE FROM promotions")
             self._db.executemany(
-                "INSERT INTO products VALUES (?,?,?,?,?,?)",
+                "INSERT INTO products (gtin, name, price_minor, vat_rate_bp, age_limit, weighed,"
+                " quantity_limit, plu) VALUES (?,?,?,?,?,?,?,?)",
                 [
-                    (p.gtin, p.name, p.price_minor, p.vat_rate_bp, p.age_limit, int(p.weighed))
+                    (
+                        p.gtin,
+                        p.name,
+                        p.price_minor,
+                        p.vat_rate_bp,
+                        p.age_limit,
+                        int(p.weighed),
+                        p.quantity_limit,
+                        p.plu,
+                    )
                     for p in products
                 ],
             )
@@ -136,15 +153,18 @@ class Store:
             for gtin, level in (stock or {}).items():
                 self._set_stock(gtin, level, "count", at)
 
+    _PRODUCT = (
+        "SELECT gtin, name, price_minor, vat_rate_bp, age_limit, weighed, quantity_limit, plu"
+        " FROM products"
+    )
+
     def product(self, gtin: str) -> Product | None:
-        row = self._db.execute(
-            "SELECT gtin, name, price_minor, vat_rate_bp, age_limit, weighed"
-            " FROM products WHERE gtin = ?",
-            (gtin,),
-        ).fetchone()
-        if row is None:
-            return None
-        return Product(row[0], row[1], row[2], row[3], row[4], bool(row[5]))
+        row = self._db.execute(f"{self._PRODUCT} WHERE gtin = ?", (gtin,)).fetchone()
+        return None if row is None else _product(row)
+
+    def product_by_plu(self, plu: str) -> Product | None:
+        row = self._db.execute(f"{self._PRODUCT} WHERE plu = ?", (plu,)).fetchone()
+        return None if row is None else _product(row)
 
     def promotions(self) -> tuple[Promotion, ...]:
         rows = self._db.execute(
@@ -166,9 +186,10 @@ class Store:
 
     def _set_stock(self, gtin: str, level: int, reason: str, at: str) -> None:
         old = self.stock_level(gtin) or 0
-        self._move_stock(gtin, level - old, reason, None, at)
+        self.move_stock(gtin, level - old, reason, None, at)
 
-    def _move_stock(self, gtin: str, delta: int, reason: str, sale_id: str | None, at: str) -> None:
+    def move_stock(self, gtin: str, delta: int, reason: str, sale_id: str | None, at: str) -> None:
+        """One ledger movement and the level with it; call inside a transaction."""
         self._db.execute(
             "INSERT INTO stock (gtin, level) VALUES (?, ?)"
             " ON CONFLICT (gtin) DO UPDATE SET level = level + excluded.level",
@@ -188,7 +209,7 @@ class Store:
         sale_id = str(uuid.uuid4())
         event_id = str(uuid.uuid4())
         try:
-            with self._transaction():
+            with self.transaction():
                 seq = self._next("sale")
                 totals = draft.totals
                 self._db.execute(
@@ -204,8 +225,11 @@ class Store:
                         draft.payment_reference,
                     ),
                 )
+                paid = Basket(draft.lines).paid_by_line(totals.savings)
                 self._db.executemany(
-                    "INSERT INTO sale_lines VALUES (?,?,?,?,?,?,?,?)",
+                    "INSERT INTO sale_lines (sale_id, line_no, gtin, name, quantity,"
+                    " unit_price_minor, total_minor, vat_rate_bp, paid_minor)"
+                    " VALUES (?,?,?,?,?,?,?,?,?)",
                     [
                         (
                             sale_id,
@@ -216,14 +240,17 @@ class Store:
                             line.unit_price_minor,
                             line.total_minor,
                             line.product.vat_rate_bp,
+                            paid[line.line_no],
                         )
                         for line in draft.lines
                     ],
                 )
+                # the open sale is paid now: it must not come back after a restart
+                self._db.execute("DELETE FROM open_sale")
                 for line in draft.lines:
-                    self._move_stock(line.product.gtin, -line.quantity, "sale", sale_id, wall_at)
+                    self.move_stock(line.product.gtin, -line.quantity, "sale", sale_id, wall_at)
                 body = sale_body(sale_id, seq, draft)
-                self._append_outbox(
+                self.append_outbox(
                     event_id, kiosk_id, wire.STREAM_SALES, wall_at, clock_synced, body
                 )
         except sqlite3.Error as exc:
@@ -281,7 +308,7 @@ class Store:
 
     # -- outbox ------------------------------------------------------------------------
 
-    def _append_outbox(
+    def append_outbox(
         self,
         event_id: str,
         kiosk_id: str,
@@ -307,7 +334,7 @@ class Store:
 
     def mark_delivered(self, event_ids: Iterable[str]) -> int:
         """Remove acknowledged rows. Unknown or repeated ids change nothing."""
-        with self._transaction():
+        with self.transaction():
             cur = self._db.executemany(
                 "DELETE FROM outbox WHERE event_id = ?", [(e,) for e in event_ids]
             )
@@ -318,17 +345,45 @@ class Store:
 
     # -- audit -------------------------------------------------------------------------
 
-    def audit(self, action: str, detail: str, at: str) -> None:
-        with self._transaction():
+    def audit(
+        self, action: str, detail: str, at: str, staff_id: str = "", reason: str = ""
+    ) -> None:
+        with self.transaction():
             self._db.execute(
-                "INSERT INTO audit (at, action, detail) VALUES (?,?,?)", (at, action, detail)
+                "INSERT INTO audit (at, action, detail, staff_id, reason) VALUES (?,?,?,?,?)",
+                (at, action, detail, staff_id, reason),
             )
 
-    def audit_log(self) -> list[tuple[str, str, str]]:
+    def audit_log(self) -> list[tuple[str, str, str, str, str]]:
+        """(at, action, detail, staff_id, reason), oldest first."""
         return [
-            (r[0], r[1], r[2])
-            for r in self._db.execute("SELECT at, action, detail FROM audit ORDER BY id")
+            (r[0], r[1], r[2], r[3], r[4])
+            for r in self._db.execute(
+                "SELECT at, action, detail, staff_id, reason FROM audit ORDER BY id"
+            )
         ]
+
+    # -- the open (unpaid) sale -----------------------------------------------------------
+
+    def save_open_sale(self, body: dict[str, object] | None, at: str) -> None:
+        """Keep the unpaid sale so a restart brings it back; None clears it."""
+        with self.transaction():
+            if body is None:
+                self._db.execute("DELETE FROM open_sale")
+            else:
+                self._db.execute(
+                    "INSERT INTO open_sale (id, body, updated_at) VALUES (1, ?, ?)"
+                    " ON CONFLICT (id) DO UPDATE SET body = excluded.body,"
+                    " updated_at = excluded.updated_at",
+                    (json.dumps(body, sort_keys=True), at),
+                )
+
+    def load_open_sale(self) -> dict[str, Any] | None:
+        row = self._db.execute("SELECT body FROM open_sale WHERE id = 1").fetchone()
+        if row is None:
+            return None
+        data = json.loads(row[0])
+        return data if isinstance(data, dict) else None
 
 
 def sale_body(sale_id: str, seq: int, draft: SaleDraft) -> dict[str, object]:
@@ -362,6 +417,23 @@ def sale_body(sale_id: str, seq: int, draft: SaleDraft) -> dict[str, object]:
             for t in totals.tax_rows
         ],
     }
+
+
+def _product(row: tuple[Any, ...]) -> Product:
+    return Product(row[0], row[1], row[2], row[3], row[4], bool(row[5]), row[6], row[7])
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration into statements; a trigger's body holds ';' of its own."""
+    out: list[str] = []
+    buffer = ""
+    for piece in script.split(";"):
+        buffer += piece + ";"
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip(" \n;"):
+                out.append(buffer.strip())
+            buffer = ""
+    return out
 
 
 class _Transaction:

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from appliance.core.events import PaymentApproved, PaymentDeclined
 from appliance.ports import Emit
 
+_NO_ANSWER = "\0no answer"
+
 
 class SimCardTerminal:
     def __init__(self, monotonic: Callable[[], float], delay_s: float = 0.0) -> None:
@@ -33,9 +35,15 @@ class SimCardTerminal:
     def approve_next(self) -> None:
         self._outcomes.append(None)
 
+    def ignore_next(self) -> None:
+        """The next request gets no answer at all (a terminal that hangs or loses power)."""
+        self._outcomes.append(_NO_ANSWER)
+
     def request_payment(self, amount_minor: int, currency: str) -> None:
         self.requests.append((amount_minor, currency))
         outcome = self._outcomes.pop(0) if self._outcomes else None
+        if outcome == _NO_ANSWER:
+            return
         if self._delay_s > 0:
             timer = threading.Timer(self._delay_s, self._answer, (outcome,))
             timer.daemon = True

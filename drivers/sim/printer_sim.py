@@ -13,10 +13,11 @@ from types import TracebackType
 
 from appliance.core.events import PaperState, PrintFailed, ReceiptPrinted
 from appliance.core.receipt import Receipt
+from appliance.core.records import Document
 from appliance.ports import Emit
 from drivers.escpos_decode import receipt_text
 from drivers.printer_escpos import PrinterFault, PrinterStatus, pulse_command, unknown_status
-from drivers.receipt_layout import ReceiptLayout
+from drivers.receipt_layout import Printable, ReceiptLayout
 
 
 class SimReceiptPrinter:
@@ -42,6 +43,7 @@ class SimReceiptPrinter:
         self.cover_is_open = False
         self.reachable = True
         self.receipts: list[str] = []
+        self.documents: list[str] = []
         """The text of every receipt printed in full, in order."""
         self.kicks: list[tuple[int, int, int]] = []
         """(pin, on_ms, off_ms) of every drawer pulse sent."""
@@ -69,25 +71,32 @@ class SimReceiptPrinter:
         self._report()
 
     def print_receipt(self, receipt: Receipt) -> None:
+        self._print(receipt, receipt.sale_id, self.receipts)
+
+    def print_document(self, document: Document) -> None:
+        """Slips, refunds, reports: printed like receipts, kept in `.documents`."""
+        self._print(document, "", self.documents)
+
+    def _print(self, printable: Printable, job_id: str, kept: list[str]) -> None:
         emit = self._emit
         if emit is None:
             raise RuntimeError("start() the printer before printing")
         status = self.status
         if self._closed or not status.can_print:
             reason = PrinterFault.CLOSED if self._closed else status.reason
-            emit(PrintFailed(at=self._monotonic(), sale_id=receipt.sale_id, reason=reason))
+            emit(PrintFailed(at=self._monotonic(), sale_id=job_id, reason=reason))
             return
-        data = self._layout.to_bytes(receipt, self._profile)
+        data = self._layout.to_bytes(printable, self._profile)
         if self._fail_next is not None:
             reason, self._fail_next = self._fail_next, None
             self._output += data[: len(data) // 2]
             self.paper = PaperState.OUT
             self._report()
-            emit(PrintFailed(at=self._monotonic(), sale_id=receipt.sale_id, reason=reason))
+            emit(PrintFailed(at=self._monotonic(), sale_id=job_id, reason=reason))
             return
         self._output += data
-        self.receipts.append(receipt_text(data))
-        emit(ReceiptPrinted(at=self._monotonic(), sale_id=receipt.sale_id))
+        kept.append(receipt_text(data))
+        emit(ReceiptPrinted(at=self._monotonic(), sale_id=job_id))
 
     def drawer_kick(self, pin: int = 2, on_ms: int = 100, off_ms: int = 100) -> None:
         """A pulse through the printer's drawer port; dropped while the printer is off-line."""

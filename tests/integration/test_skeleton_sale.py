@@ -127,7 +127,8 @@ def test_one_whole_sale_end_to_end(
     run_until(kiosk, lambda: kiosk.tower.lamp == Lamp(Colour.AMBER), "amber on help")
     assert bench.lamp_pins() == {"red": False, "amber": True, "green": False}
     bench.turn_key(KeyPosition.STAFF)
-    run_until(kiosk, lambda: kiosk.state.key is KeyPosition.STAFF, "staff key")
+    scanner.scan("STAFF-0042")  # the staff badge: every staff action is audited with it
+    run_until(kiosk, lambda: kiosk.state.staff_id == "0042", "staff signed in")
     kiosk.loop.emit(Touched(at=kiosk.clock.monotonic(), button=buttons.STAFF_HELP_GIVEN))
     bench.turn_key(KeyPosition.NORMAL)
     run_until(kiosk, lambda: kiosk.tower.lamp == Lamp(Colour.GREEN), "green after help")
@@ -160,6 +161,8 @@ def test_one_whole_sale_end_to_end(
         assert moves == [("0" + MILK, -1), ("0" + CRISPS, -1)]
     assert f"{seq}" in receipt
     run_until(kiosk, lambda: kiosk.state.checkout.value == "thank-you", "thank-you screen")
+
+    assert ("help-given", "0042") in [(a[1], a[3]) for a in kiosk.store.audit_log()]
 
     # THEN head office stores the sale and acknowledges it, and the outbox empties
     run_until(kiosk, lambda: kiosk.store.outbox_depth() == 0, "outbox delivered")

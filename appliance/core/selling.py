@@ -1,0 +1,274 @@
+"""The customer's side of the checkout: scan, pay, receipt, thank you (pure handlers).
+
+The transition table in checkout.py decides which handler runs in which state; these
+functions only compute the next state and its effects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+from appliance.core import barcodes
+from appliance.core import effects as fx
+from appliance.core import events as ev
+from appliance.core.basket import Basket
+from appliance.core.interventions import Intervention, Need, with_deferred, without
+from appliance.core.products import Product
+from appliance.core.receipt import Receipt, ReceiptLine, ReceiptSaving
+from appliance.core.state import Checkout, KioskState
+
+Result = tuple[KioskState, list[fx.Effect]]
+
+
+class Refused(Exception):
+    """The event is understood but not allowed now; checkout.step turns it into an
+    IllegalTransition naming why (nothing changes)."""
+
+
+# -- scanning --------------------------------------------------------------------------
+
+
+def scan_item(state: KioskState, event: ev.BarcodeScanned) -> Result:
+    scan = barcodes.parse(event.text, state.rules.scan_rules)
+    if not scan.valid:
+        return block(state, Need.UNKNOWN_ITEM, f"Barcode not read ({scan.error}).")
+    return state, [fx.LookUpItem(scan)]
+
+
+def looked_up(state: KioskState, event: ev.Event) -> Result:
+    assert isinstance(event, ev.ItemLookedUp)
+    if state.checkout in (Checkout.WELCOME, Checkout.THANK_YOU):
+        state = new_sale(state)
+    product, scan = event.product, event.scan
+    if product is None:
+        return block(state, Need.UNKNOWN_ITEM, f"Item not recognised: {scan.text}")
+    price = _price(product, scan)
+    if price is None:
+        # a weighed item sells only by its certified scale label, never by its bare code
+        return block(
+            state, Need.UNKNOWN_ITEM, f"{product.name}: please weigh it and scan the label"
+        )
+    if _expired(scan, event.today):
+        return block(state, Need.EXPIRED_ITEM, f"{product.name} is past its date")
+    basket = state.basket.add(product, price)
+    state = replace(state, checkout=Checkout.SCANNING, basket=basket, notice="")
+    line_no = basket.lines[-1].line_no
+    if product.quantity_limit is not None:
+        units = sum(
+            line.quantity
+            for line in basket.lines
+            if not line.voided and line.product.gtin == product.gtin
+        )
+        if units > product.quantity_limit:
+            detail = f"{product.name}: at most {product.quantity_limit} per customer"
+            return block(state, Need.QUANTITY_LIMIT, detail, line_no)
+    effects: list[fx.Effect] = [fx.PlaySound(fx.Sound.ITEM)]
+    if product.age_limit and product.age_limit > state.age_verified:
+        check = Intervention(
+            Need.AGE_CHECK, f"Age check: {product.age_limit}+", line_no, product.age_limit
+        )
+        state = replace(state, deferred=with_deferred(state.deferred, check))
+    return state, effects
+
+
+def _price(product: Product, scan: barcodes.Scan) -> int | None:
+    """What one unit costs. A label's price wins. A weighed item without a price on its
+    label is priced from the label's weight (the certified scale's, never the kiosk's) at
+    the catalog's price per kilogram, rounded half up; with neither it cannot be sold."""
+    if scan.price_minor:
+        return scan.price_minor
+    if not product.weighed:
+        return product.price_minor
+    if scan.weight_g:
+        return (scan.weight_g * product.price_minor + 500) // 1000
+    return None
+
+
+def _expired(scan: barcodes.Scan, today: str) -> bool:
+    return bool(today) and barcodes.is_expired(scan, date.fromisoformat(today))
+
+
+def block(state: KioskState, need: Need, detail: str, line_no: int | None = None) -> Result:
+    """Stop the sale until staff resolve `need` (red; the customer waits)."""
+    blocking = Intervention(need, detail, line_no)
+    new = replace(state, checkout=Checkout.BLOCKED, blocking=blocking, notice=detail)
+    return new, [fx.PlaySound(fx.Sound.PROBLEM)]
+
+
+def unblocked(state: KioskState) -> KioskState:
+    back = Checkout.WELCOME if state.basket.is_empty else Checkout.SCANNING
+    return replace(state, checkout=back, blocking=None, notice="")
+
+
+def void_request(state: KioskState, event: ev.Event) -> Result:
+    """Customers cannot remove items themselves: staff come and void the line."""
+    return block(state, Need.VOID_REQUEST, "You asked to remove an item: staff are coming.")
+
+
+def price_check(state: KioskState, event: ev.Event) -> Result:
+    """The customer thinks a price is wrong: staff check it before payment."""
+    last = state.basket.lines[-1].line_no if state.basket.lines else None
+    check = Intervention(Need.PRICE_CHECK, "Price check requested", last)
+    notice = "Staff will check the price before you pay. Keep scanning."
+    return replace(state, deferred=with_deferred(state.deferred, check), notice=notice), []
+
+
+def new_sale(state: KioskState) -> KioskState:
+    """A fresh sale: everything about the previous customer is forgotten."""
+    return replace(
+        state,
+        basket=Basket(),
+        blocking=None,
+        deferred=(),
+        age_verified=0,
+        waiting_to_pay=False,
+        payment_attempts=0,
+        payment_method="",
+        payment_reference="",
+        notice="",
+        deadline_at=None,
+        help_requested=False,
+    )
+
+
+# -- paying ----------------------------------------------------------------------------
+
+
+def pay(state: KioskState, event: ev.Event) -> Result:
+    if state.basket.is_empty:
+        raise Refused("nothing to pay for")
+    if state.deferred:
+        what = ", ".join(i.detail.lower() for i in state.deferred)
+        notice = f"Please wait: staff need to finish ({what}) before you pay."
+        return replace(state, waiting_to_pay=True, notice=notice), []
+    total = state.basket.totals(state.rules.promotions).total_minor
+    new = replace(state, checkout=Checkout.PAYING, notice="", waiting_to_pay=False)
+    return new, [fx.StartPayment(total, state.rules.currency)]
+
+
+def approved(state: KioskState, event: ev.Event) -> Result:
+    assert isinstance(event, ev.PaymentApproved)
+    return commit(state, event.method, event.reference)
+
+
+def commit(state: KioskState, method: str, reference: str) -> Result:
+    draft = fx.SaleDraft(
+        currency=state.rules.currency,
+        lines=tuple(line for line in state.basket.lines if not line.voided),
+        totals=state.basket.totals(state.rules.promotions),
+        payment_method=method,
+        payment_reference=reference,
+    )
+    new = replace(
+        state,
+        checkout=Checkout.COMMITTING,
+        blocking=None,
+        payment_method=method,
+        payment_reference=reference,
+    )
+    return new, [fx.CommitSale(draft)]
+
+
+def declined(state: KioskState, event: ev.Event) -> Result:
+    assert isinstance(event, ev.PaymentDeclined)
+    attempts = state.payment_attempts + 1
+    state = replace(state, payment_attempts=attempts)
+    if attempts >= state.rules.max_payment_attempts:
+        detail = f"Payment failed {attempts} times: please pay at a staffed till."
+        return block(state, Need.PAYMENT_FAILED, detail)
+    notice = f"Payment declined: {event.reason}"
+    return replace(state, checkout=Checkout.PAYMENT_DECLINED, notice=notice), [
+        fx.PlaySound(fx.Sound.PROBLEM)
+    ]
+
+
+def cancel_payment(state: KioskState, event: ev.Event) -> Result:
+    return replace(state, checkout=Checkout.SCANNING, notice=""), []
+
+
+def committed(state: KioskState, event: ev.Event) -> Result:
+    assert isinstance(event, ev.SaleCommitted)
+    receipt = _receipt(state, event)
+    new = replace(
+        new_sale(state),
+        receipt=receipt,
+        receipt_printed=False,
+        payment_method=state.payment_method,
+        payment_reference=state.payment_reference,
+        sales_committed=state.sales_committed + 1,
+    )
+    if state.devices.paper is ev.PaperState.OUT or not state.devices.printer_online:
+        # never queue a receipt for later: a backlog of stale receipts helps nobody
+        return thank_you(new, event.at, "The printer needs staff: no paper receipt this time.")
+    return replace(new, checkout=Checkout.PRINTING), [fx.PrintReceipt(receipt)]
+
+
+def commit_failed(state: KioskState, event: ev.Event) -> Result:
+    assert isinstance(event, ev.SaleCommitFailed)
+    # The customer has paid but the sale is not recorded: stop selling and call staff.
+    new = replace(
+        state,
+        checkout=Checkout.OUT_OF_SERVICE,
+        out_of_service_reason=f"Sale could not be saved: {event.reason}",
+        help_requested=True,
+    )
+    return new, [fx.PlaySound(fx.Sound.PROBLEM)]
+
+
+def printed(state: KioskState, event: ev.Event) -> Result:
+    return thank_you(replace(state, receipt_printed=True), event.at, "")
+
+
+def print_failed(state: KioskState, event: ev.Event) -> Result:
+    assert isinstance(event, ev.PrintFailed)
+    notice = f"Your purchase is complete, but the receipt did not print ({event.reason})."
+    return thank_you(state, event.at, notice)
+
+
+def thank_you(state: KioskState, at: float, notice: str) -> Result:
+    deadline = at + state.rules.thank_you_s
+    return replace(state, checkout=Checkout.THANK_YOU, notice=notice, deadline_at=deadline), []
+
+
+def done(state: KioskState, event: ev.Event) -> Result:
+    return welcome(state), []
+
+
+def welcome(state: KioskState) -> KioskState:
+    return replace(new_sale(state), checkout=Checkout.WELCOME)
+
+
+def _receipt(state: KioskState, event: ev.SaleCommitted) -> Receipt:
+    totals = state.basket.totals(state.rules.promotions)
+    return Receipt(
+        store_name=state.rules.store_name,
+        currency=state.rules.currency,
+        sale_id=event.sale_id,
+        seq=event.seq,
+        wall_at=event.wall_at,
+        lines=tuple(
+            ReceiptLine(line.product.name, line.quantity, line.unit_price_minor, line.total_minor)
+            for line in state.basket.lines
+            if not line.voided
+        ),
+        savings=tuple(ReceiptSaving(s.name, s.amount_minor) for s in totals.savings),
+        tax_rows=totals.tax_rows,
+        total_minor=totals.total_minor,
+        payment_method=state.payment_method,
+        payment_reference=state.payment_reference,
+    )
+
+
+def resolve_deferred(state: KioskState, need: Need) -> KioskState:
+    """Drop a deferred check; tell a customer waiting to pay that they can go ahead."""
+    deferred = without(state.deferred, need)
+    notice = state.notice
+    if state.waiting_to_pay and not deferred:
+        notice = "Thank you for waiting: you can pay now."
+    return replace(
+        state,
+        deferred=deferred,
+        notice=notice,
+        waiting_to_pay=state.waiting_to_pay and bool(deferred),
+    )
