@@ -217,6 +217,7 @@ def build(
         store_name=config.kiosk.store_name,
         currency=config.kiosk.currency,
         promotions=store.promotions(),
+        shelf_prices=tuple(sorted(store.shelf_prices().items())),
         thank_you_s=config.kiosk.thank_you_s,
         scan_rules=scan_rules(config),
         cash_rounding_minor=config.kiosk.cash_rounding_minor,

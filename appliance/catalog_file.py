@@ -14,7 +14,8 @@ from typing import Any
 
 from appliance.core import barcodes
 from appliance.core.products import Product
-from appliance.core.promotions import Promotion
+from appliance.core.promotion_codec import from_dict
+from appliance.core.promotions import Rule
 from appliance.money import MoneyError, parse_amount
 
 
@@ -28,7 +29,7 @@ class CatalogError(ValueError):
 class Catalog:
     currency: str
     products: list[Product] = field(default_factory=list)
-    promotions: list[Promotion] = field(default_factory=list)
+    promotions: list[Rule] = field(default_factory=list)
     stock: dict[str, int] = field(default_factory=dict)
 
 
@@ -117,21 +118,61 @@ def _product(
 
 def _promotion(
     row: dict[str, Any], currency: str, codes: dict[str, str], rules: barcodes.ScanRules
-) -> Promotion:
-    gtins = frozenset(lookup_key(str(c), rules) for c in row["codes"])
-    unknown = [g for g in gtins if g not in codes]
-    if unknown:
-        raise ValueError(f"codes not in the catalog: {', '.join(sorted(unknown))}")
-    quantity = int(row["quantity"])
-    price = row.get("price")
-    free = int(row.get("free", 0))
-    if quantity < 2 or (price is None) == (free == 0) or not 0 <= free < quantity:
-        raise ValueError("a multi-buy needs quantity >= 2 and either a price or free units")
-    return Promotion(
-        promo_id=str(row["id"]),
-        name=str(row["name"]),
-        gtins=gtins,
-        quantity=quantity,
-        bundle_price_minor=None if price is None else parse_amount(str(price), currency),
-        free_units=free,
-    )
+) -> Rule:
+    """A catalog row (decimal prices, scannable codes) → a validated promotion rule.
+
+    kind "multibuy" (the default): quantity, price | free, codes
+    kind "buy_get":   buy {quantity, codes}, get {quantity, codes}, off (percent, 100)
+    kind "unit_off":  codes, percent | amount, min
+    kind "meal_deal": price, groups [{name, codes}]
+    """
+
+    def keys(values: object, where: str) -> list[str]:
+        if not isinstance(values, list) or not values:
+            raise ValueError(f"{where}: expected a list of codes")
+        found = [lookup_key(str(c), rules) for c in values]
+        unknown = [g for g in found if g not in codes]
+        if unknown:
+            raise ValueError(f"{where}: codes not in the catalog: {', '.join(sorted(unknown))}")
+        return found
+
+    def money(value: object) -> int | None:
+        return None if value is None else parse_amount(str(value), currency)
+
+    kind = row.get("kind", "multibuy")
+    data: dict[str, Any] = {"kind": kind, "promo_id": str(row["id"]), "name": str(row["name"])}
+    if kind == "multibuy":
+        data |= {
+            "gtins": keys(row.get("codes"), "codes"),
+            "quantity": row.get("quantity"),
+            "bundle_price_minor": money(row.get("price")),
+            "free_units": row.get("free", 0),
+        }
+    elif kind == "buy_get":
+        buy, get = row.get("buy") or {}, row.get("get") or {}
+        data |= {
+            "buy_gtins": keys(buy.get("codes"), "buy.codes"),
+            "buy_quantity": buy.get("quantity"),
+            "get_gtins": keys(get.get("codes"), "get.codes"),
+            "get_quantity": get.get("quantity", 1),
+            "percent_off": row.get("off", 100),
+        }
+    elif kind == "unit_off":
+        data |= {
+            "gtins": keys(row.get("codes"), "codes"),
+            "percent_off": row.get("percent"),
+            "amount_off_minor": money(row.get("amount")),
+            "min_quantity": row.get("min", 1),
+        }
+    elif kind == "meal_deal":
+        groups = row.get("groups")
+        if not isinstance(groups, list):
+            raise ValueError("groups: expected a list of {name, codes}")
+        data |= {
+            "price_minor": money(row.get("price")),
+            "groups": [
+                {"name": str(g.get("name")), "gtins": keys(g.get("codes"), f"groups[{i}].codes")}
+                for i, g in enumerate(groups)
+            ],
+        }
+    return from_dict(data)

@@ -21,7 +21,8 @@ from appliance.core.barcodes import ScanRules
 from appliance.core.events import KeyPosition, Touched
 from appliance.core.kiosk_codes import receipt_code
 from appliance.core.products import Product
-from appliance.core.promotions import Promotion
+from appliance.core.promotion_codec import from_dict
+from appliance.core.promotions import Promotion, Rule
 from appliance.core.signals import Colour
 from appliance.money import MoneyError, parse_amount
 from appliance.shell.clock import SimClock
@@ -39,7 +40,8 @@ ACTIONS = (
     "wait",
     "restart",
 )
-SETUP = ("currency", "locale", "product", "promotion")
+PROMOTION_VERBS = ("promotion", "buyget", "unitoff", "mealdeal")
+SETUP = ("currency", "locale", "product", *PROMOTION_VERBS)
 
 
 class ScenarioError(Exception):
@@ -89,8 +91,8 @@ def parse(text: str, path: str = "<scenario>") -> Scenario:
             scenario.locale = args[0]
         elif verb == "product":
             scenario.products.append((line_no, args))
-        elif verb == "promotion":
-            scenario.promotions.append((line_no, args))
+        elif verb in PROMOTION_VERBS:
+            scenario.promotions.append((line_no, [verb, *args]))
         elif verb in ACTIONS or verb == "expect":
             scenario.steps.append(Step(line_no, verb, tuple(args), line))
         else:
@@ -143,8 +145,15 @@ def _product(args: list[str], currency: str, rules: ScanRules) -> tuple[Product,
     return product, int(opts["stock"]) if "stock" in opts else None
 
 
-def _promotion(args: list[str], currency: str, rules: ScanRules) -> Promotion:
-    """promotion <id> "<name>" <quantity> (price=<amount> | free=<n>) codes=<code>,<code>..."""
+def _promotion(words: list[str], currency: str, rules: ScanRules) -> Rule:
+    """promotion <id> "<name>" <qty> price=<amount>|free=<n> codes=<code>,...
+    buyget <id> "<name>" buy=<n>:<codes> get=<n>:<codes> [off=<percent>]
+    unitoff <id> "<name>" percent=<p>|amount=<a> [min=<n>] codes=<code>,...
+    mealdeal <id> "<name>" price=<a> <group>=<codes> <group>=<codes> ...
+    """
+    verb, args = words[0], words[1:]
+    if verb != "promotion":
+        return _rule(verb, args, currency, rules)
     plain, opts = _options(args)
     if len(plain) != 3 or "codes" not in opts or ("price" in opts) == ("free" in opts):
         raise ValueError('usage: promotion <id> "<name>" <qty> price=<p>|free=<n> codes=<c>,...')
@@ -156,6 +165,49 @@ def _promotion(args: list[str], currency: str, rules: ScanRules) -> Promotion:
         bundle_price_minor=parse_amount(opts["price"], currency) if "price" in opts else None,
         free_units=int(opts.get("free", "0")),
     )
+
+
+def _rule(verb: str, args: list[str], currency: str, rules: ScanRules) -> Rule:
+    plain, opts = _options(args)
+    if len(plain) != 2:
+        raise ValueError(f'usage: {verb} <id> "<name>" ...')
+
+    def codes(text: str) -> list[str]:
+        return [lookup_key(c, rules) for c in text.split(",") if c]
+
+    def counted(key: str) -> tuple[int, list[str]]:
+        count, _, listed = opts[key].partition(":")
+        return int(count), codes(listed)
+
+    data: dict[str, Any] = {"promo_id": plain[0], "name": plain[1]}
+    if verb == "buyget":
+        (buy_n, buy), (get_n, get) = counted("buy"), counted("get")
+        data |= {
+            "kind": "buy_get",
+            "buy_quantity": buy_n,
+            "buy_gtins": buy,
+            "get_quantity": get_n,
+            "get_gtins": get,
+            "percent_off": int(opts.get("off", "100")),
+        }
+    elif verb == "unitoff":
+        data |= {
+            "kind": "unit_off",
+            "gtins": codes(opts["codes"]),
+            "percent_off": int(opts["percent"]) if "percent" in opts else None,
+            "amount_off_minor": parse_amount(opts["amount"], currency)
+            if "amount" in opts
+            else None,
+            "min_quantity": int(opts.get("min", "1")),
+        }
+    else:
+        groups = [{"name": k, "gtins": codes(v)} for k, v in opts.items() if k != "price"]
+        data |= {
+            "kind": "meal_deal",
+            "price_minor": parse_amount(opts["price"], currency),
+            "groups": groups,
+        }
+    return from_dict(data)
 
 
 class Runner:
@@ -330,8 +382,8 @@ class Runner:
         elif what == "drawer":
             state = "open" if self.sim.gpio.drawer_open else "closed"
             self._check(step, "drawer", state, value)
-        elif what == "notice":
-            self._expect_notice(step, view)
+        elif what in ("notice", "hint"):
+            self._expect_text(step, what, view.notice if what == "notice" else view.hint)
         elif what == "document":
             self._expect_printed(step, self.sim.printer.documents, "document")
         elif what == "audit":
@@ -396,11 +448,15 @@ class Runner:
             return
         raise self._fail(step, f"no audit record for {action!r}")
 
-    def _expect_notice(self, step: Step, view: ViewModel) -> None:
+    def _expect_text(self, step: Step, what: str, shown: str) -> None:
+        if len(step.args) == 2 and step.args[1] == "none":
+            if shown:
+                raise self._fail(step, f"expected no {what}, got {shown!r}")
+            return
         if len(step.args) != 3 or step.args[1] != "contains":
-            raise self._fail(step, 'usage: expect notice contains "<text>"')
-        if step.args[2] not in view.notice:
-            raise self._fail(step, f"the notice {view.notice!r} does not contain {step.args[2]!r}")
+            raise self._fail(step, f'usage: expect {what} contains "<text>" | expect {what} none')
+        if step.args[2] not in shown:
+            raise self._fail(step, f"the {what} {shown!r} does not contain {step.args[2]!r}")
 
     def report(self) -> dict[str, Any]:
         view = self.view()

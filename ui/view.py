@@ -78,6 +78,8 @@ class ViewModel:
     store_name: str = ""
     # deferred checks the customer is told about while scanning ("Age check: 18+")
     pending: tuple[str, ...] = ()
+    # a gentle promotion hint ("Add a drink and save 1,20 zł"), shown once, never blocking
+    hint: str = ""
 
 
 def screen_for(state: KioskState) -> str:
@@ -172,6 +174,9 @@ def view_model(state: KioskState, *, locale: str = "en_GB", sim: bool = False) -
         help_strip=SIM_HELP if sim else (),
         store_name=state.rules.store_name,
         pending=tuple(i.detail for i in state.deferred),
+        hint=""
+        if state.hint is None or screen != "scanning"
+        else state.hint.text(lambda minor: format_minor(minor, currency, locale)),
     )
 
 

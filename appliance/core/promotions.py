@@ -233,6 +233,15 @@ class Plan:
     branches: int
 
 
+def gtins_of(rule: Rule) -> frozenset[str]:
+    """Every product the rule mentions."""
+    if isinstance(rule, MultiBuy | UnitOff):
+        return rule.gtins
+    if isinstance(rule, BuyGet):
+        return rule.buy_gtins | rule.get_gtins
+    return frozenset().union(*(g.gtins for g in rule.groups))
+
+
 def part_of(rule: Rule, gtin: str) -> int | None:
     """Which part of the rule a product counts for (its pile), or None if it does not."""
     if isinstance(rule, MultiBuy | UnitOff):

@@ -15,6 +15,7 @@ from appliance.core import events as ev
 from appliance.core.basket import Basket
 from appliance.core.interventions import Intervention, Need, with_deferred, without
 from appliance.core.products import Product
+from appliance.core.promotion_hints import Hint
 from appliance.core.receipt import Receipt, ReceiptLine, ReceiptSaving
 from appliance.core.state import Checkout, KioskState
 
@@ -64,12 +65,27 @@ def looked_up(state: KioskState, event: ev.Event) -> Result:
             detail = f"{product.name}: at most {product.quantity_limit} per customer"
             return block(state, Need.QUANTITY_LIMIT, detail, line_no)
     effects: list[fx.Effect] = [fx.PlaySound(fx.Sound.ITEM)]
+    state = _with_hint(state, product)
     if product.age_limit and product.age_limit > state.age_verified:
         check = Intervention(
             Need.AGE_CHECK, f"Age check: {product.age_limit}+", line_no, product.age_limit
         )
         state = replace(state, deferred=with_deferred(state.deferred, check))
     return state, effects
+
+
+def _with_hint(state: KioskState, product: Product) -> KioskState:
+    """One gentle hint at most per deal and sale, about the item just scanned; it shows
+    until the next scan and never stops anything."""
+    hints: tuple[Hint, ...] = ()
+    if state.rules.promotions:
+        hints = state.basket.hints(
+            state.rules.promotions, dict(state.rules.shelf_prices), touching=product.gtin
+        )
+    hint = next((h for h in hints if h.promo_id not in state.hinted), None)
+    if hint is None:
+        return replace(state, hint=None)
+    return replace(state, hint=hint, hinted=state.hinted | {hint.promo_id})
 
 
 def _price(product: Product, scan: barcodes.Scan) -> int | None:
@@ -129,6 +145,8 @@ def new_sale(state: KioskState) -> KioskState:
         notice="",
         deadline_at=None,
         help_requested=False,
+        hint=None,
+        hinted=frozenset(),
     )
 
 

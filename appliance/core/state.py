@@ -9,7 +9,8 @@ from appliance.core.barcodes import DEFAULT_RULES, ScanRules
 from appliance.core.basket import Basket
 from appliance.core.events import KeyPosition, PaperState
 from appliance.core.interventions import Intervention
-from appliance.core.promotions import Promotion
+from appliance.core.promotion_hints import Hint
+from appliance.core.promotions import Rule
 from appliance.core.receipt import Receipt
 from appliance.core.records import RefundDraft, Report
 
@@ -51,7 +52,9 @@ class Rules:
 
     store_name: str = "kiosk"
     currency: str = "EUR"
-    promotions: tuple[Promotion, ...] = ()
+    promotions: tuple[Rule, ...] = ()
+    # shelf prices of the products in promotions: a hint prices what is not yet scanned
+    shelf_prices: tuple[tuple[str, int], ...] = ()
     scan_rules: ScanRules = DEFAULT_RULES
     thank_you_s: float = 5.0
     max_payment_attempts: int = 3
@@ -84,6 +87,9 @@ class KioskState:
     # the blocking intervention (checkout is BLOCKED), and the deferred ones
     blocking: Intervention | None = None
     deferred: tuple[Intervention, ...] = ()
+    # a gentle promotion hint ("add a drink and save 1.20"); each deal hints once a sale
+    hint: Hint | None = None
+    hinted: frozenset[str] = frozenset()
     # the age this sale's customer was checked for (one check covers the sale)
     age_verified: int = 0
     # the customer touched Pay while a deferred check was pending

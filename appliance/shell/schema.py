@@ -126,6 +126,22 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TRIGGER sales_are_append_only_d BEFORE DELETE ON sales
     BEGIN SELECT RAISE(ABORT, 'the sales journal is append-only'); END;
     """,
+    # version 3: every promotion kind, kept as its JSON (appliance/core/promotion_codec.py)
+    """
+    CREATE TABLE promotion_rules (
+        promo_id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        body TEXT NOT NULL
+    );
+    INSERT INTO promotion_rules (promo_id, kind, name, body)
+        SELECT promo_id, 'multibuy', name, json_object(
+            'kind', 'multibuy', 'promo_id', promo_id, 'name', name, 'gtins', json(gtins),
+            'quantity', quantity, 'bundle_price_minor', bundle_price_minor,
+            'free_units', free_units)
+        FROM promotions;
+    DROP TABLE promotions;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -19,7 +19,8 @@ from appliance import wire
 from appliance.core.basket import Basket
 from appliance.core.effects import SaleDraft
 from appliance.core.products import Product
-from appliance.core.promotions import Promotion
+from appliance.core.promotion_codec import from_dict, to_dict
+from appliance.core.promotions import Rule, gtins_of
 from appliance.shell.schema import MIGRATIONS, SCHEMA_VERSION
 
 
@@ -111,14 +112,14 @@ class Store:
     def replace_catalog(
         self,
         products: Iterable[Product],
-        promotions: Iterable[Promotion] = (),
+        promotions: Iterable[Rule] = (),
         stock: dict[str, int] | None = None,
         at: str = "",
     ) -> None:
         """Load a whole catalog atomically (demo data, scenarios, first provisioning)."""
         with self.transaction():
             self._db.execute("DELETE FROM products")
-            self._db.execute("DELETE FROM promotions")
+            self._db.execute("DELETE FROM promotion_rules")
             self._db.executemany(
                 "INSERT INTO products (gtin, name, price_minor, vat_rate_bp, age_limit, weighed,"
                 " quantity_limit, plu) VALUES (?,?,?,?,?,?,?,?)",
@@ -137,16 +138,9 @@ class Store:
                 ],
             )
             self._db.executemany(
-                "INSERT INTO promotions VALUES (?,?,?,?,?,?)",
+                "INSERT INTO promotion_rules (promo_id, kind, name, body) VALUES (?,?,?,?)",
                 [
-                    (
-                        p.promo_id,
-                        p.name,
-                        p.quantity,
-                        p.bundle_price_minor,
-                        p.free_units,
-                        json.dumps(sorted(p.gtins)),
-                    )
+                    (p.promo_id, p.kind, p.name, json.dumps(to_dict(p), sort_keys=True))
                     for p in promotions
                 ],
             )
@@ -166,14 +160,24 @@ class Store:
         row = self._db.execute(f"{self._PRODUCT} WHERE plu = ?", (plu,)).fetchone()
         return None if row is None else _product(row)
 
-    def promotions(self) -> tuple[Promotion, ...]:
-        rows = self._db.execute(
-            "SELECT promo_id, name, quantity, bundle_price_minor, free_units, gtins"
-            " FROM promotions ORDER BY promo_id"
-        ).fetchall()
-        return tuple(
-            Promotion(r[0], r[1], frozenset(json.loads(r[5])), r[2], r[3], r[4]) for r in rows
-        )
+    def promotions(self) -> tuple[Rule, ...]:
+        rows = self._db.execute("SELECT body FROM promotion_rules ORDER BY promo_id").fetchall()
+        try:
+            return tuple(from_dict(json.loads(row[0])) for row in rows)
+        except ValueError as exc:  # a row the software cannot read: refuse to sell wrongly
+            raise StoreError(f"a promotion in the store is unreadable: {exc}") from exc
+
+    def shelf_prices(self) -> dict[str, int]:
+        """Prices of the non-weighed products that take part in a promotion (for hints)."""
+        gtins: set[str] = set()
+        for rule in self.promotions():
+            gtins |= gtins_of(rule)
+        out: dict[str, int] = {}
+        for gtin in sorted(gtins):
+            product = self.product(gtin)
+            if product is not None and not product.weighed:
+                out[gtin] = product.price_minor
+        return out
 
     def product_count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM products").fetchone()[0])
