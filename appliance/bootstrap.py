@@ -14,6 +14,7 @@ from typing import Any
 from appliance.catalog_file import Catalog, load_json
 from appliance.config import SIM_DEVICES, Config
 from appliance.core import barcodes, snapshot
+from appliance.core.events import OutboxDepthChanged
 from appliance.core.signals import Colour, Lamp
 from appliance.core.state import KioskState, Rules
 from appliance.money import minor_digits
@@ -112,6 +113,8 @@ class Kiosk:
     def start(self) -> None:
         for device in self.devices.inputs():
             device.start(self.loop.emit)
+        depth = self.store.outbox_depth()
+        self.loop.emit(OutboxDepthChanged(at=self.clock.monotonic(), depth=depth))
         if self.reporter is not None:
             self.reporter.start()
         self.loop.process_pending()
@@ -165,6 +168,7 @@ def build(
     if sim:
         config = replace(config, devices=SIM_DEVICES)
     store = Store.open(Path(config.kiosk.data_dir) / "kiosk.sqlite3")
+    store.low_stock_level = config.kiosk.low_stock_level
     if catalog is not None or (sim and store.product_count() == 0):
         catalog = catalog or load_json(DEMO_CATALOG, scan_rules(config))
         if catalog.currency != config.kiosk.currency:
@@ -221,6 +225,7 @@ def build(
         thank_you_s=config.kiosk.thank_you_s,
         scan_rules=scan_rules(config),
         cash_rounding_minor=config.kiosk.cash_rounding_minor,
+        outbox_limit=config.kiosk.outbox_limit,
     )
     runner = Runner(
         Ports(printer, terminal, drawer, speaker),

@@ -63,6 +63,13 @@ class KioskSection:
     units, halves up: 5 for 0.05 (Switzerland), 50 or 100 where small coins are gone; 0 none."""
     thank_you_s: float = field(default=5.0, metadata=_range(1, 60))
     """Seconds the thank-you screen stays up."""
+    outbox_limit: int = field(default=200_000, metadata=_range(2, 10_000_000))
+    """Unsent events the store may hold for head office. At this many the lane finishes
+    the sale in hand and goes out of service, so no sale ever has to be dropped; it comes
+    back by itself below 90 % (a week of a busy lane is about 20,000)."""
+    low_stock_level: int = field(default=5, metadata=_range(0, 1_000_000))
+    """A sale that takes a product's stock to this level or below tells head office
+    (stream `stock`, kind "low"); reaching 0 or below tells it kind "out"."""
 
 
 @dataclass(frozen=True)

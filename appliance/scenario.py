@@ -10,6 +10,7 @@ from __future__ import annotations
 import shlex
 import shutil
 import tempfile
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from appliance import config as config_mod
 from appliance.bootstrap import Kiosk, SimHardware, build, scan_rules
 from appliance.catalog_file import Catalog, CatalogError, lookup_key, vat_bp
 from appliance.core.barcodes import ScanRules
-from appliance.core.events import KeyPosition, Touched
+from appliance.core.events import KeyPosition, ReportAcked, Touched
 from appliance.core.kiosk_codes import receipt_code
 from appliance.core.products import Product
 from appliance.core.promotion_codec import from_dict
@@ -39,9 +40,10 @@ ACTIONS = (
     "help",
     "wait",
     "restart",
+    "ack",
 )
 PROMOTION_VERBS = ("promotion", "buyget", "unitoff", "mealdeal")
-SETUP = ("currency", "locale", "product", *PROMOTION_VERBS)
+SETUP = ("currency", "locale", "config", "product", *PROMOTION_VERBS)
 
 
 class ScenarioError(Exception):
@@ -65,6 +67,7 @@ class Scenario:
     path: str
     currency: str = "EUR"
     locale: str = "en_GB"
+    settings: dict[str, dict[str, Any]] = field(default_factory=dict)
     products: list[tuple[int, list[str]]] = field(default_factory=list)
     promotions: list[tuple[int, list[str]]] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)
@@ -89,6 +92,16 @@ def parse(text: str, path: str = "<scenario>") -> Scenario:
             if len(args) != 1:
                 raise ScenarioError(path, line_no, "usage: locale <en_GB|en_US|de_DE|pl_PL>")
             scenario.locale = args[0]
+        elif verb == "config":
+            if len(args) != 1 or "." not in args[0].partition("=")[0] or "=" not in args[0]:
+                raise ScenarioError(path, line_no, "usage: config <section>.<key>=<value>")
+            key, _, value = args[0].partition("=")
+            section, _, name = key.partition(".")
+            try:
+                parsed = tomllib.loads(f"v = {value}")["v"]
+            except tomllib.TOMLDecodeError:
+                parsed = value
+            scenario.settings.setdefault(section, {})[name] = parsed
         elif verb == "product":
             scenario.products.append((line_no, args))
         elif verb in PROMOTION_VERBS:
@@ -217,7 +230,7 @@ class Runner:
         self.s = scenario
         self.clock = SimClock()
         self._dir = tempfile.mkdtemp(prefix="kiosk-scenario-")
-        settings = {
+        settings: dict[str, dict[str, Any]] = {
             "kiosk": {
                 "data_dir": self._dir,
                 "currency": scenario.currency,
@@ -225,6 +238,8 @@ class Runner:
             },
             "broker": {"enabled": False},
         }
+        for section, values in scenario.settings.items():
+            settings.setdefault(section, {}).update(values)
         try:
             cfg = config_mod.merge(config_mod.Config(), settings, scenario.path)
         except config_mod.ConfigError as exc:
@@ -324,6 +339,13 @@ class Runner:
             self._wait(step, float(arg))
         elif verb == "restart":
             self.restart()
+        elif verb == "ack":
+            if arg != "all":
+                raise self._fail(step, "usage: ack all")
+            rows = self.kiosk.store.outbox_pending(limit=1_000_000)
+            if rows:
+                ids = tuple(row.event_id for row in rows)
+                self.kiosk.loop.emit(ReportAcked(at=self.clock.monotonic(), event_ids=ids))
 
     def _last_receipt_code(self, step: Step) -> str:
         sales = self.kiosk.store.sales()

@@ -74,7 +74,8 @@ def _is_id(text: str) -> bool:
 
 STREAM_SALES = "sales"
 STREAM_REFUNDS = "refunds"
-STREAMS = frozenset({STREAM_SALES, STREAM_REFUNDS, "stock", "alerts", "audit", "results"})
+STREAM_STOCK = "stock"
+STREAMS = frozenset({STREAM_SALES, STREAM_REFUNDS, STREAM_STOCK, "alerts", "audit", "results"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -137,7 +137,7 @@ def _print_outcome(state: KioskState, event: ev.Event) -> Result:
 def _tick(state: KioskState, event: ev.Event) -> Result:
     if state.deadline_at is not None and event.at >= state.deadline_at:
         if state.checkout is T:
-            return selling.welcome(state), []
+            return selling.gate(selling.welcome(state)), []
         return replace(state, deadline_at=None), []
     return state, []
 
@@ -193,6 +193,13 @@ def _broker(state: KioskState, event: ev.Event) -> Result:
     return replace(state, devices=devices), []
 
 
+def _outbox(state: KioskState, event: ev.Event) -> Result:
+    """Stop taking new sales before the outbox could overflow; resume below 90 %."""
+    assert isinstance(event, ev.OutboxDepthChanged)
+    state = replace(state, devices=replace(state.devices, outbox_depth=event.depth))
+    return selling.gate(state), []
+
+
 def _store_failed(state: KioskState, event: ev.Event) -> Result:
     assert isinstance(event, ev.StoreFailed)
     return replace(state, notice=f"Could not {event.action}: {event.reason}"), [
@@ -215,6 +222,7 @@ GLOBAL: dict[str, Handler] = {
     "ReportAcked": _acked,
     "BrokerLinkChanged": _broker,
     "StoreFailed": _store_failed,
+    "OutboxDepthChanged": _outbox,
 }
 
 

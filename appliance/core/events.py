@@ -146,6 +146,13 @@ class BrokerLinkChanged(Event):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class OutboxDepthChanged(Event):
+    """How many events wait in the outbox for head office's acknowledgement."""
+
+    depth: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class SaleSuspended(Event):
     """The store kept the basket under this number; its slip can bring it back."""
 

@@ -250,7 +250,25 @@ def thank_you(state: KioskState, at: float, notice: str) -> Result:
 
 
 def done(state: KioskState, event: ev.Event) -> Result:
-    return welcome(state), []
+    return gate(welcome(state)), []
+
+
+OUTBOX_FULL = "Sales cannot reach head office: the lane is closed until they do."
+
+
+def gate(state: KioskState) -> KioskState:
+    """Between sales only: close the lane when the outbox is full (a sale in hand always
+    finishes, so none is ever dropped), and open it again once below 90 %."""
+    depth, limit = state.devices.outbox_depth, state.rules.outbox_limit
+    if state.checkout is Checkout.WELCOME and depth >= limit:
+        return replace(state, checkout=Checkout.OUT_OF_SERVICE, out_of_service_reason=OUTBOX_FULL)
+    if (
+        state.checkout is Checkout.OUT_OF_SERVICE
+        and state.out_of_service_reason == OUTBOX_FULL
+        and depth < limit * 9 // 10
+    ):
+        return replace(welcome(state), out_of_service_reason="")
+    return state
 
 
 def welcome(state: KioskState) -> KioskState:

@@ -48,6 +48,7 @@ class Rules:
     thank_you_s: seconds the thank-you screen stays before the welcome screen returns.
     max_payment_attempts: declined payments before the customer is sent to a staffed till.
     cash_rounding_minor: the step cash amounts are rounded to (5 = 0.05), 0 for none.
+    outbox_limit: unsent events at which the lane stops taking new sales.
     """
 
     store_name: str = "kiosk"
@@ -59,6 +60,7 @@ class Rules:
     thank_you_s: float = 5.0
     max_payment_attempts: int = 3
     cash_rounding_minor: int = 0
+    outbox_limit: int = 200_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +72,7 @@ class Devices:
     printer_reason: str = ""
     drawer_open: bool = False
     broker_connected: bool = False
+    outbox_depth: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,7 +66,11 @@ class Runner:
         """Carry out one effect; return the events it produced at once. A store failure
         (disk full, ...) becomes StoreFailed: nothing was changed, the core decides."""
         try:
-            return self._run(effect)
+            events = self._run(effect)
+            if isinstance(effect, fx.CommitSale | fx.CommitRefund | fx.MarkDelivered):
+                depth = self._store.outbox_depth()
+                events.append(ev.OutboxDepthChanged(at=self._clock.monotonic(), depth=depth))
+            return events
         except (StoreError, sqlite3.Error) as exc:
             log.error("%s failed: %s", type(effect).__name__, exc)
             return [

@@ -6,10 +6,11 @@ movements and its outbox row are one transaction: either all are on disk or none
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -50,6 +51,12 @@ class Store:
     def __init__(self, db: sqlite3.Connection, path: str) -> None:
         self._db = db
         self.path = path
+        # a sale taking a product's stock to this level or below tells head office
+        self.low_stock_level = 5
+        # the outbox depth, kept as a counter: counting 100,000 rows after every sale
+        # would cost milliseconds. None = not known (at open, after a rollback).
+        self._outbox_rows: int | None = None
+        self._outbox_change = 0
 
     @classmethod
     def open(cls, path: str | Path) -> Store:
@@ -98,9 +105,23 @@ class Store:
                     self._db.execute(statement)
                 self._db.execute(f"PRAGMA user_version={number}")
 
-    def transaction(self) -> _Transaction:
-        """BEGIN IMMEDIATE ... COMMIT (ROLLBACK on error). For the store's own modules."""
-        return _Transaction(self._db)
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """BEGIN IMMEDIATE ... COMMIT (ROLLBACK on any error). For the store's own modules."""
+        self._db.execute("BEGIN IMMEDIATE")
+        self._outbox_change = 0
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        try:
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._outbox_rows = None  # what is on disk is not known: count again
+            raise
+        if self._outbox_rows is not None:
+            self._outbox_rows += self._outbox_change
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -192,17 +213,19 @@ class Store:
         old = self.stock_level(gtin) or 0
         self.move_stock(gtin, level - old, reason, None, at)
 
-    def move_stock(self, gtin: str, delta: int, reason: str, sale_id: str | None, at: str) -> None:
-        """One ledger movement and the level with it; call inside a transaction."""
-        self._db.execute(
+    def move_stock(self, gtin: str, delta: int, reason: str, sale_id: str | None, at: str) -> int:
+        """One ledger movement and the level with it; call inside a transaction. The new
+        level."""
+        level = self._db.execute(
             "INSERT INTO stock (gtin, level) VALUES (?, ?)"
-            " ON CONFLICT (gtin) DO UPDATE SET level = level + excluded.level",
+            " ON CONFLICT (gtin) DO UPDATE SET level = level + excluded.level RETURNING level",
             (gtin, delta),
-        )
+        ).fetchone()[0]
         self._db.execute(
             "INSERT INTO stock_movements (gtin, delta, reason, sale_id, at) VALUES (?,?,?,?,?)",
             (gtin, delta, reason, sale_id, at),
         )
+        return int(level)
 
     # -- sales -------------------------------------------------------------------------
 
@@ -252,7 +275,12 @@ class Store:
                 # the open sale is paid now: it must not come back after a restart
                 self._db.execute("DELETE FROM open_sale")
                 for line in draft.lines:
-                    self.move_stock(line.product.gtin, -line.quantity, "sale", sale_id, wall_at)
+                    level = self.move_stock(
+                        line.product.gtin, -line.quantity, "sale", sale_id, wall_at
+                    )
+                    self._stock_alert(
+                        line.product.gtin, level, line.quantity, kiosk_id, wall_at, clock_synced
+                    )
                 body = sale_body(sale_id, seq, draft)
                 self.append_outbox(
                     event_id, kiosk_id, wire.STREAM_SALES, wall_at, clock_synced, body
@@ -268,6 +296,20 @@ class Store:
             (name,),
         ).fetchone()
         return int(row[0])
+
+    def _stock_alert(
+        self, gtin: str, level: int, sold: int, kiosk_id: str, at: str, synced: bool
+    ) -> None:
+        """Tell head office, in the sale's own transaction, when it took stock low or out."""
+        before = level + sold
+        kind = ""
+        if level <= 0 < before:
+            kind = "out"
+        elif level <= self.low_stock_level < before:
+            kind = "low"
+        if kind:
+            body = {"gtin": gtin, "level": level, "kind": kind, "threshold": self.low_stock_level}
+            self.append_outbox(str(uuid.uuid4()), kiosk_id, wire.STREAM_STOCK, at, synced, body)
 
     def sales_count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM sales").fetchone()[0])
@@ -327,6 +369,7 @@ class Store:
             "INSERT INTO outbox (event_id, stream, seq, payload) VALUES (?,?,?,?)",
             (event_id, stream, seq, envelope.to_json()),
         )
+        self._outbox_change += 1
 
     def outbox_pending(self, limit: int, after_id: int = 0) -> list[OutboxRow]:
         rows = self._db.execute(
@@ -342,10 +385,14 @@ class Store:
             cur = self._db.executemany(
                 "DELETE FROM outbox WHERE event_id = ?", [(e,) for e in event_ids]
             )
+            self._outbox_change -= max(0, cur.rowcount)
         return int(cur.rowcount)
 
     def outbox_depth(self) -> int:
-        return int(self._db.execute("SELECT count(*) FROM outbox").fetchone()[0])
+        """Events waiting for head office's acknowledgement."""
+        if self._outbox_rows is None:
+            self._outbox_rows = int(self._db.execute("SELECT count(*) FROM outbox").fetchone()[0])
+        return self._outbox_rows
 
     # -- audit -------------------------------------------------------------------------
 
@@ -438,24 +485,3 @@ def _statements(script: str) -> list[str]:
                 out.append(buffer.strip())
             buffer = ""
     return out
-
-
-class _Transaction:
-    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception."""
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self._db = db
-
-    def __enter__(self) -> None:
-        self._db.execute("BEGIN IMMEDIATE")
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is None:
-            self._db.execute("COMMIT")
-        else:
-            self._db.execute("ROLLBACK")

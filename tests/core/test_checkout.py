@@ -467,3 +467,34 @@ def test_a_cash_refund_is_rounded_where_small_coins_are_gone() -> None:
     assert doc.amount("Refund total") == 698
     assert doc.amount("Cash rounding") == 2 and doc.amount("Paid in cash") == 700
     assert "pay 700 in cash" in state.notice
+
+
+def test_a_full_outbox_closes_the_lane_between_sales_and_reopens_it() -> None:
+    """GIVEN head office unreachable WHEN the outbox reaches its limit THEN the sale in hand
+    finishes, the lane closes before the next one, and opens again below 90 %."""
+    rules = Rules(outbox_limit=10)
+    state, _ = sell(KioskState(rules=rules), MILK)
+    state, _ = checkout.step(state, ev.OutboxDepthChanged(at=1, depth=10))
+    assert state.checkout is Checkout.SCANNING, "the customer in front of the kiosk finishes"
+    state, _ = run(
+        state,
+        touch(b.PAY),
+        ev.PaymentApproved(at=2, method="card", reference="R"),
+        ev.SaleCommitted(at=3, sale_id="S", seq=1, wall_at=""),
+        ev.ReceiptPrinted(at=4, sale_id="S"),
+    )
+    state, _ = checkout.step(state, ev.Tick(at=100))
+    assert (
+        state.checkout is Checkout.OUT_OF_SERVICE and "head office" in state.out_of_service_reason
+    )
+    state, _ = checkout.step(state, ev.OutboxDepthChanged(at=101, depth=9))
+    assert state.checkout is Checkout.OUT_OF_SERVICE, "no flapping just under the limit"
+    state, _ = checkout.step(state, ev.OutboxDepthChanged(at=102, depth=8))
+    assert state.checkout is Checkout.WELCOME
+
+
+def test_a_lane_closed_by_staff_is_not_reopened_by_the_outbox() -> None:
+    state = staff_on(KioskState())
+    state, _ = checkout.step(state, touch(b.STAFF_OUT_OF_SERVICE))
+    state, _ = checkout.step(state, ev.OutboxDepthChanged(at=1, depth=0))
+    assert state.checkout is Checkout.OUT_OF_SERVICE

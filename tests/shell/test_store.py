@@ -1,0 +1,112 @@
+"""The store of record: one transaction per sale, an outbox that counts true, stock alerts,
+an append-only journal and Z reports nobody can change."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from appliance import wire
+from appliance.shell import reports
+from appliance.shell.store import Store, StoreError
+from tests.support.sales import BREAD, MILK, WALL_AT, commit_sale, sale_draft
+
+
+def count(store: Store, table: str) -> int:
+    return int(store.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    opened = Store.open(tmp_path / "kiosk.sqlite3")
+    opened.replace_catalog([MILK, BREAD], (), {MILK.gtin: 10, BREAD.gtin: 10}, WALL_AT)
+    return opened
+
+
+def test_a_sale_is_one_transaction_of_sale_lines_stock_and_outbox(store: Store) -> None:
+    sale = commit_sale(store, "k1")
+    assert count(store, "sales") == 1 and count(store, "sale_lines") == 2
+    assert store.stock_level(MILK.gtin) == 9
+    (row,) = store.outbox_pending(10)
+    envelope = wire.parse_envelope(row.payload)
+    assert envelope.body["sale_id"] == sale.sale_id and envelope.seq == 1
+
+
+def test_a_failed_commit_leaves_nothing_behind(store: Store) -> None:
+    """GIVEN a sale whose last write fails WHEN committed THEN no part of it is stored."""
+    commit_sale(store, "k1")
+    store.db.execute(
+        "CREATE TRIGGER fail_outbox BEFORE INSERT ON outbox"
+        " BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+    )
+    with pytest.raises(StoreError, match="disk full"):
+        commit_sale(store, "k1")
+    assert count(store, "sales") == 1 and count(store, "sale_lines") == 2
+    assert store.stock_level(MILK.gtin) == 9
+    assert store.outbox_depth() == 1 == count(store, "outbox")
+
+
+def test_the_outbox_counter_agrees_with_the_table(store: Store) -> None:
+    """The depth is a counter kept beside the writes; it must equal count(*) always."""
+    store.low_stock_level = 0  # only sales in the outbox here
+    ids = [commit_sale(store, "k1").event_id for _ in range(5)]
+    assert store.outbox_depth() == 5 == count(store, "outbox")
+    assert store.mark_delivered([ids[0], ids[1], "unknown", ids[1]]) == 2
+    assert store.outbox_depth() == 3 == count(store, "outbox")
+    store.db.execute(
+        "CREATE TRIGGER nope BEFORE DELETE ON outbox BEGIN SELECT RAISE(ABORT, 'x'); END"
+    )
+    with pytest.raises(sqlite3.DatabaseError):
+        store.mark_delivered([ids[2]])
+    assert store.outbox_depth() == 3 == count(store, "outbox")
+    reopened = Store.open(store.path)
+    assert reopened.outbox_depth() == 3
+
+
+def test_stock_that_runs_low_or_out_tells_head_office(store: Store) -> None:
+    store.low_stock_level = 8
+    commit_sale(store, "k1", MILK)  # 10 → 9: nothing
+    commit_sale(store, "k1", MILK)  # 9 → 8: low
+    commit_sale(store, "k1", MILK)  # 8 → 7: already low, nothing new
+    big = sale_draft(*([MILK] * 7))
+    store.commit_sale(big, "k1", WALL_AT, True)  # 7 → 0: out
+    alerts = [
+        wire.parse_envelope(r.payload).body
+        for r in store.outbox_pending(100)
+        if r.stream == wire.STREAM_STOCK
+    ]
+    assert [(a["gtin"], a["kind"], a["level"]) for a in alerts] == [
+        (MILK.gtin, "low", 8),
+        (MILK.gtin, "out", 0),
+    ]
+
+
+def test_the_sales_journal_is_append_only(store: Store) -> None:
+    commit_sale(store, "k1")
+    for statement in ("UPDATE sales SET total_minor = 0", "DELETE FROM sales"):
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            store.db.execute(statement)
+
+
+def test_z_reports_are_numbered_and_immutable(store: Store) -> None:
+    commit_sale(store, "k1")
+    first = reports.close_day(store, "2026-11-23T22:00:00+00:00", "EUR")
+    commit_sale(store, "k1")
+    commit_sale(store, "k1")
+    second = reports.close_day(store, "2026-11-24T22:00:00+00:00", "EUR")
+    assert (first.number, first.sales_count) == (1, 1)
+    assert (second.number, second.sales_count) == (2, 2)
+    assert reports.x_report(store, "later", "EUR").sales_count == 0
+    with pytest.raises(sqlite3.DatabaseError, match="cannot be changed"):
+        store.db.execute("UPDATE z_reports SET body = '{}'")
+    with pytest.raises(sqlite3.DatabaseError, match="cannot be deleted"):
+        store.db.execute("DELETE FROM z_reports")
+
+
+def test_the_open_sale_is_cleared_by_the_sale_that_pays_it(store: Store) -> None:
+    store.save_open_sale({"v": 1, "basket": []}, WALL_AT)
+    assert store.load_open_sale() == {"v": 1, "basket": []}
+    commit_sale(store, "k1")
+    assert store.load_open_sale() is None
