@@ -137,7 +137,7 @@ def _print_outcome(state: KioskState, event: ev.Event) -> Result:
 def _tick(state: KioskState, event: ev.Event) -> Result:
     if state.deadline_at is not None and event.at >= state.deadline_at:
         if state.checkout is T:
-            return selling.gate(selling.welcome(state)), []
+            return selling.between_sales(selling.welcome(state))
         return replace(state, deadline_at=None), []
     return state, []
 
@@ -197,7 +197,23 @@ def _outbox(state: KioskState, event: ev.Event) -> Result:
     """Stop taking new sales before the outbox could overflow; resume below 90 %."""
     assert isinstance(event, ev.OutboxDepthChanged)
     state = replace(state, devices=replace(state.devices, outbox_depth=event.depth))
-    return selling.gate(state), []
+    return selling.between_sales(state)
+
+
+def _catalog_waiting(state: KioskState, event: ev.Event) -> Result:
+    """A new catalog: applied now if no sale is open, else as soon as the sale ends."""
+    assert isinstance(event, ev.CatalogWaiting)
+    if event.version <= state.catalog_version or event.version == state.catalog_waiting:
+        return state, []
+    return selling.between_sales(replace(state, catalog_waiting=event.version))
+
+
+def _catalog_applied(state: KioskState, event: ev.Event) -> Result:
+    assert isinstance(event, ev.CatalogApplied)
+    rules = replace(state.rules, promotions=event.promotions, shelf_prices=event.shelf_prices)
+    waiting = state.catalog_waiting if (state.catalog_waiting or 0) > event.version else None
+    new = replace(state, rules=rules, catalog_version=event.version, catalog_waiting=waiting)
+    return new, [fx.Audit("catalog", f"version {event.version} applied")]
 
 
 def _store_failed(state: KioskState, event: ev.Event) -> Result:
@@ -223,6 +239,8 @@ GLOBAL: dict[str, Handler] = {
     "BrokerLinkChanged": _broker,
     "StoreFailed": _store_failed,
     "OutboxDepthChanged": _outbox,
+    "CatalogWaiting": _catalog_waiting,
+    "CatalogApplied": _catalog_applied,
 }
 
 

@@ -124,5 +124,12 @@ class MakeReport(Effect):
 
 
 @dataclass(frozen=True, slots=True)
+class ApplyCatalog(Effect):
+    """Swap the staged catalog version in: only ever asked for between sales."""
+
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
 class PrintDocument(Effect):
     document: Document

@@ -12,6 +12,7 @@ from enum import StrEnum
 from appliance.core.barcodes import Scan
 from appliance.core.basket import Basket
 from appliance.core.products import Product
+from appliance.core.promotions import Rule
 from appliance.core.records import Report, SoldSale
 
 
@@ -143,6 +144,22 @@ class ReportAcked(Event):
 @dataclass(frozen=True, kw_only=True, slots=True)
 class BrokerLinkChanged(Event):
     connected: bool
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CatalogWaiting(Event):
+    """A validated catalog version is staged in the store, waiting to be applied."""
+
+    version: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CatalogApplied(Event):
+    """The store swapped in this catalog version; prices and promotions are now these."""
+
+    version: int
+    promotions: tuple[Rule, ...]
+    shelf_prices: tuple[tuple[str, int], ...]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -250,7 +250,18 @@ def thank_you(state: KioskState, at: float, notice: str) -> Result:
 
 
 def done(state: KioskState, event: ev.Event) -> Result:
-    return gate(welcome(state)), []
+    return between_sales(welcome(state))
+
+
+IDLE = frozenset({Checkout.WELCOME, Checkout.THANK_YOU, Checkout.OUT_OF_SERVICE})
+
+
+def between_sales(state: KioskState) -> Result:
+    """What may only happen with no sale open: the outbox gate, and a staged catalog."""
+    state = gate(state)
+    if state.catalog_waiting is not None and state.checkout in IDLE:
+        return state, [fx.ApplyCatalog(state.catalog_waiting)]
+    return state, []
 
 
 OUTBOX_FULL = "Sales cannot reach head office: the lane is closed until they do."

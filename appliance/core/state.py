@@ -109,5 +109,8 @@ class KioskState:
     report: Report | None = None
     # monotonic deadline for the current screen (thank-you), or None
     deadline_at: float | None = None
+    # the catalog version in use, and a newer one staged to apply between sales
+    catalog_version: int = 0
+    catalog_waiting: int | None = None
     # how many sales this process has committed (today's figure comes from the store)
     sales_committed: int = 0

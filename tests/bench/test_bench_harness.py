@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import pytest
+
 from bench import run as bench_run
 from bench import store_decision
 from bench.common import Result, compare, render_table
@@ -64,3 +66,15 @@ def test_discover_finds_the_store_decision_and_skips_the_harness() -> None:
 
 def test_result_ratio_is_figure_over_reference() -> None:
     assert compare("x", 3.0, "ms", "ref", 1.5) == Result("x", 3.0, "ms", "ref", 1.5, 2.0)
+
+
+def test_tiny_store_start_runs_the_real_kiosk_and_reports_honest_ratios(tmp_path: Path) -> None:
+    """GIVEN a small store WHEN the start-up bench runs THEN each figure comes from a child
+    process that sold once, with the ratio against the empty store of the same run."""
+    from bench import store_start
+
+    results = store_start.run(items=500, lines=400, workdir=tmp_path)
+    assert [r.unit for r in results] == ["ms", "ms", "MB"]
+    for r in results:
+        assert r.figure > 0 and r.reference_figure > 0
+        assert r.ratio == pytest.approx(r.figure / r.reference_figure)

@@ -498,3 +498,35 @@ def test_a_lane_closed_by_staff_is_not_reopened_by_the_outbox() -> None:
     state, _ = checkout.step(state, touch(b.STAFF_OUT_OF_SERVICE))
     state, _ = checkout.step(state, ev.OutboxDepthChanged(at=1, depth=0))
     assert state.checkout is Checkout.OUT_OF_SERVICE
+
+
+def test_a_new_catalog_is_applied_between_sales_never_during_one() -> None:
+    """GIVEN a sale in progress WHEN a new catalog version is staged THEN nothing changes
+    until the sale is over; then it is applied once, and its promotions take effect."""
+    from appliance.core.promotions import MultiBuy
+
+    state, _ = sell(KioskState(), MILK)
+    state, effects = checkout.step(state, ev.CatalogWaiting(at=1, version=2))
+    assert effects == [] and state.catalog_waiting == 2
+    state, _ = run(
+        state,
+        touch(b.PAY),
+        ev.PaymentApproved(at=2, method="card", reference="R"),
+        ev.SaleCommitted(at=3, sale_id="S", seq=1, wall_at=""),
+        ev.ReceiptPrinted(at=4, sale_id="S"),
+    )
+    state, effects = checkout.step(state, ev.Tick(at=100))
+    assert state.checkout is Checkout.WELCOME and effects == [fx.ApplyCatalog(2)]
+    deal = MultiBuy("P", "2 for 5", frozenset({MILK.gtin}), 2, 500)
+    state, effects = checkout.step(
+        state, ev.CatalogApplied(at=101, version=2, promotions=(deal,), shelf_prices=())
+    )
+    assert state.catalog_version == 2 and state.catalog_waiting is None
+    assert state.rules.promotions == (deal,)
+    state, effects = checkout.step(state, ev.CatalogWaiting(at=102, version=2))
+    assert effects == [], "an old or repeated version is not applied again"
+
+
+def test_an_idle_lane_applies_a_new_catalog_at_once() -> None:
+    _, effects = checkout.step(KioskState(), ev.CatalogWaiting(at=1, version=5))
+    assert effects == [fx.ApplyCatalog(5)]
