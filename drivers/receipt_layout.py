@@ -116,21 +116,7 @@ class ReceiptLayout:
         p.ln()
         p.set_with_default(align="center")
         p.textln(words.returns)
-        if p.profile.supports("barcodeB"):
-            # The hardware renderer directly: the public barcode() adds this capability
-            # check and a print() to stdout, which corrupts `kiosk scenario`'s JSON report.
-            p._hw_barcode(
-                "{B" + return_code(receipt),
-                "CODE128",
-                height=64,
-                width=2,
-                pos="BELOW",
-                font="A",
-                align_ct=True,
-                function_type="B",
-            )
-        else:  # no GS k function B on this model: the code staff can type in
-            p.textln(return_code(receipt))
+        _code128(p, return_code(receipt))
         if self.ereceipt_base_url:
             p.ln()
             p.textln(words.ereceipt)
@@ -171,20 +157,7 @@ class ReceiptLayout:
         if document.barcode:
             p.ln()
             p.set_with_default(align="center")
-            if p.profile.supports("barcodeB"):
-                # see render(): the public barcode() prints to stdout
-                p._hw_barcode(
-                    "{B" + document.barcode,
-                    "CODE128",
-                    height=64,
-                    width=2,
-                    pos="BELOW",
-                    font="A",
-                    align_ct=True,
-                    function_type="B",
-                )
-            else:
-                p.textln(document.barcode)
+            _code128(p, document.barcode)
             p.set_with_default()
         p.cut(mode="PART" if self.partial_cut else "FULL")
 
@@ -232,6 +205,25 @@ def row(left: str, right: str, columns: int) -> str:
 
 def _wrap(text: str, columns: int) -> str:
     return "".join(f"{part}\n" for part in textwrap.wrap(text, columns) or [""])
+
+
+def _code128(p: Any, data: str) -> None:
+    """A CODE128 barcode with its text below, or just the text the printer cannot draw."""
+    if p.profile.supports("barcodeB"):
+        # The hardware renderer directly: the public barcode() adds this capability
+        # check and a print() to stdout, which corrupts `kiosk scenario`'s JSON report.
+        p._hw_barcode(
+            "{B" + data,
+            "CODE128",
+            height=64,
+            width=2,
+            pos="BELOW",
+            font="A",
+            align_ct=True,
+            function_type="B",
+        )
+    else:  # no GS k function B on this model: the code staff can type in
+        p.textln(data)
 
 
 def return_code(receipt: Receipt) -> str:
