@@ -6,6 +6,10 @@ wake it through `Loop.on_emit`, which posts a pygame user event: since pygame 2,
 as thread-safe; pygame 2.2 deprecated `pygame.fastevent` because `pygame.event` now
 serves threads). The frame is redrawn only when the view model changes.
 
+Staff input (which line to void, a new price and its reason, a terminal reference) is
+the UI's own state (ui.staff_input): the app keeps it in `Touchscreen`, draws the flow's
+screen, and only the flow's last touch reaches the core, as one Touched with its arg.
+
 In the simulator the keyboard drives the twins (docs in ui.view.SIM_HELP); on a real
 kiosk the keyboard does nothing, touch only.
 """
@@ -23,9 +27,11 @@ from typing import TYPE_CHECKING
 import pygame
 
 from appliance.core import checkout
-from appliance.core.events import KeyPosition, PaperState, Touched
+from appliance.core.events import KeyPosition, PaperState
 from appliance.shell.notify import Notifier
-from ui.render import Renderer, hit_test
+from ui import staff_input
+from ui.render import Renderer, hit_box_at
+from ui.staff_input import StaffInput
 from ui.view import ViewModel, view_model
 
 if TYPE_CHECKING:
@@ -86,6 +92,43 @@ def run(
     return 0
 
 
+class Touchscreen:
+    """The window and the UI's own state: what was drawn from which view model, and the
+    staff input flow in progress. Only the main loop's thread uses it."""
+
+    def __init__(self, kiosk: Kiosk, surface: pygame.Surface, renderer: Renderer) -> None:
+        self.kiosk = kiosk
+        self.surface = surface
+        self.renderer = renderer
+        self.input = StaffInput()
+        # the core's view model the current frame was made from: touches are read against
+        # it, not against a state that moved on since the frame was drawn
+        self.base: ViewModel | None = None
+
+    def view(self) -> ViewModel:
+        """What to draw now: the core's view model, or the staff input flow's screen."""
+        kiosk = self.kiosk
+        base = view_model(kiosk.state, locale=kiosk.config.kiosk.locale, sim=kiosk.sim is not None)
+        self.input = staff_input.follow(self.input, base)
+        self.base = base
+        return staff_input.present(self.input, base)
+
+    def draw(self) -> ViewModel:
+        vm = self.view()
+        self.renderer.draw(vm)
+        return vm
+
+    def touch(self, pos: tuple[int, int]) -> None:
+        box = hit_box_at(self.renderer.hit_boxes, pos)
+        if box is None:
+            return
+        base = self.base if self.base is not None else self.view()
+        at = self.kiosk.clock.monotonic()
+        self.input, event = staff_input.touch(self.input, base, box.button_id, box.arg, at=at)
+        if event is not None:
+            self.kiosk.loop.emit(event)
+
+
 def _waker(event_type: int) -> Callable[[], None]:
     def wake() -> None:
         try:
@@ -104,10 +147,11 @@ def _main_loop(
     ends_at: float | None,
     notifier: Notifier,
 ) -> None:
+    touchscreen = Touchscreen(kiosk, screen, renderer)
     shown: ViewModel | None = None
     redraw = True
     while True:
-        vm = view_model(kiosk.state, locale=kiosk.config.kiosk.locale, sim=kiosk.sim is not None)
+        vm = touchscreen.view()
         if redraw or vm != shown:
             renderer.draw(vm)
             pygame.display.flip()
@@ -133,7 +177,7 @@ def _main_loop(
                 return
             if event.type in (pygame.WINDOWEXPOSED, pygame.VIDEOEXPOSE):
                 redraw = True
-            _handle(kiosk, renderer, screen, event)
+            _handle(touchscreen, event)
         kiosk.run_once(0)
 
 
@@ -152,21 +196,18 @@ def _timeout_ms(kiosk: Kiosk, ends_at: float | None) -> int | None:
     return max(0, math.ceil(wait_s * 1000))
 
 
-def _handle(
-    kiosk: Kiosk, renderer: Renderer, screen: pygame.Surface, event: pygame.event.Event
-) -> None:
+def _handle(touchscreen: Touchscreen, event: pygame.event.Event) -> None:
+    kiosk = touchscreen.kiosk
     pos: tuple[int, int] | None = None
     if event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
         # SDL also turns each touch into a mouse click; FINGERDOWN handles touches
         if not getattr(event, "touch", False):
             pos = event.pos
     elif event.type == pygame.FINGERDOWN:
-        width, height = screen.get_size()
+        width, height = touchscreen.surface.get_size()
         pos = (int(event.x * width), int(event.y * height))
     if pos is not None:
-        button = hit_test(renderer.hit_boxes, pos)
-        if button is not None:
-            kiosk.loop.emit(Touched(at=kiosk.clock.monotonic(), button=button))
+        touchscreen.touch(pos)
         return
     if event.type == pygame.KEYDOWN and kiosk.sim is not None:
         _sim_key(kiosk.sim, event)

@@ -1,7 +1,10 @@
 """Screenshots without a running kiosk: one view model → one PNG (tests and docs).
 
 `python -m ui.shots docs/screens` writes the PNGs the docs show, built from the demo
-catalog. `sample_states()` is the set of realistic states the UI tests draw too.
+catalog. `sample_states()` is one realistic state per screen; `variant_states()` adds the
+busy ones (the staff menu with most of its buttons, scanning with a hint and pending
+checks); `sample_view_models()` draws all of them plus the staff input flows' screens
+(line picker, keypad, reasons), which are the UI's own. The UI tests draw every one.
 """
 
 from __future__ import annotations
@@ -14,15 +17,19 @@ from pathlib import Path
 import pygame
 
 from appliance.catalog_file import load_json
+from appliance.core import buttons
 from appliance.core.basket import Basket
 from appliance.core.events import KeyPosition, PaperState
 from appliance.core.interventions import Intervention, Need
 from appliance.core.products import Product
+from appliance.core.promotion_hints import ADD_ITEM, Hint
 from appliance.core.records import RefundDraft, Report, SoldLine, SoldSale
 from appliance.core.state import Checkout, Devices, KioskState, Rules
 from appliance.core.tax import tax_table
+from ui import staff_input
 from ui.render import Renderer
-from ui.view import ViewModel, view_model
+from ui.staff_input import INPUT_SCREENS, StaffInput, Step
+from ui.view import SCREENS, ButtonView, ViewModel, view_model
 from ui.widgets import HitBox
 
 DEMO_CATALOG = Path(__file__).resolve().parent.parent / "appliance" / "demo" / "catalog.json"
@@ -187,16 +194,93 @@ def _report(currency: str) -> Report:
     )
 
 
-def sample_view_models(sim: bool = False) -> dict[str, ViewModel]:
+def variant_states() -> dict[str, KioskState]:
+    """The busy states: what the everyday samples leave out."""
+    states = sample_states()
+    selling = states["scanning"]
+    long_line = selling.basket.lines[-1]
+    age_check = Intervention(Need.AGE_CHECK, "Age check: 18+", long_line.line_no, 18)
+    price_check = Intervention(Need.PRICE_CHECK, "Price check requested", 9)
+    # the demo's meal deal wants a drink: "Add a drink and save 2,98 zł"
+    hint = Hint("P3-meal-deal", ADD_ITEM, "drink", 298, "05900012346262")
     return {
-        name: view_model(state, locale=LOCALE, sim=sim) for name, state in sample_states().items()
+        "scanning-hint": replace(selling, hint=hint, deferred=(age_check, price_check)),
+        "staff-many": replace(
+            states["staff"], deferred=(age_check,), devices=Devices(paper=PaperState.LOW)
+        ),
     }
 
 
+# every button the staff menu can show at once, and more: the grid must hold them all
+ALL_STAFF_BUTTONS = (
+    ButtonView(buttons.STAFF_OPEN_DRAWER, "Open drawer"),
+    ButtonView(buttons.STAFF_HELP_GIVEN, "Help given", primary=True),
+    ButtonView(buttons.STAFF_APPROVE, "Approve", primary=True),
+    ButtonView(buttons.STAFF_APPROVE_AGE, "Customer is 18+", primary=True),
+    ButtonView(buttons.STAFF_VOID_LINE, "Void a line", needs_input=True),
+    ButtonView(buttons.STAFF_OVERRIDE_PRICE, "Change a price", needs_input=True),
+    ButtonView(buttons.STAFF_SUSPEND, "Suspend sale"),
+    ButtonView(buttons.STAFF_CANCEL_SALE, "Cancel sale"),
+    ButtonView(buttons.STAFF_REPRINT, "Reprint receipt"),
+    ButtonView(buttons.STAFF_X_REPORT, "X report"),
+    ButtonView(buttons.STAFF_Z_REPORT, "Close day (Z)"),
+    ButtonView(buttons.STAFF_OUT_OF_SERVICE, "Out of service"),
+)
+
+# what each input flow's sample has typed or picked (line 2 is the butter)
+INPUT_SAMPLES = {
+    Step.PICK_LINE.value: StaffInput(Step.PICK_LINE, buttons.STAFF_VOID_LINE),
+    Step.PRICE.value: StaffInput(Step.PRICE, buttons.STAFF_OVERRIDE_PRICE, 2, "599"),
+    "staff-price-refused": StaffInput(
+        Step.PRICE,
+        buttons.STAFF_OVERRIDE_PRICE,
+        12,
+        "4999",
+        refused=staff_input.NOT_LOWER.format(price="39,99 zł"),
+    ),
+    Step.REASON.value: StaffInput(Step.REASON, buttons.STAFF_OVERRIDE_PRICE, 2, "599"),
+    Step.REFERENCE.value: StaffInput(Step.REFERENCE, buttons.STAFF_PAYMENT_TAKEN, 0, "48213"),
+}
+# every sample sample_view_models() draws, by name
+SAMPLES = (
+    *SCREENS,
+    "scanning-hint",
+    "staff-many",
+    "staff-all-buttons",
+    *INPUT_SCREENS,
+    "staff-price-refused",
+)
+
+
+def sample_view_models(sim: bool = False) -> dict[str, ViewModel]:
+    states = sample_states() | variant_states()
+    models = {name: view_model(state, locale=LOCALE, sim=sim) for name, state in states.items()}
+    staff = models["staff"]
+    models["staff-all-buttons"] = replace(staff, buttons=ALL_STAFF_BUTTONS)
+    # the card-was-charged flow starts from a menu that offers it
+    charged = replace(staff, buttons=(ButtonView(buttons.STAFF_PAYMENT_TAKEN, "Card charged"),))
+    for name, flow in INPUT_SAMPLES.items():
+        base = charged if flow.step is Step.REFERENCE else staff
+        models[name] = staff_input.present(replace(flow, screen="staff"), base)
+    return models
+
+
+SMALL = (800, 480)
+PORTRAIT = (1080, 1920)
+# the PNGs in docs/screens: file name → (sample, window size)
 DOC_SHOTS = {
-    "welcome-800x480.png": "welcome",
-    "scanning-800x480.png": "scanning",
-    "staff-800x480.png": "staff",
+    "welcome-800x480.png": ("welcome", SMALL),
+    "scanning-800x480.png": ("scanning", SMALL),
+    "scanning-hint-800x480.png": ("scanning-hint", SMALL),
+    "staff-800x480.png": ("staff", SMALL),
+    "staff-all-buttons-800x480.png": ("staff-all-buttons", SMALL),
+    "refund-800x480.png": ("refund", SMALL),
+    "refund-1080x1920.png": ("refund", PORTRAIT),
+    "report-800x480.png": ("report", SMALL),
+    "staff-pick-line-800x480.png": ("staff-pick-line", SMALL),
+    "staff-price-800x480.png": ("staff-price", SMALL),
+    "staff-price-1080x1920.png": ("staff-price", PORTRAIT),
+    "staff-reason-800x480.png": ("staff-reason", SMALL),
 }
 
 
@@ -205,8 +289,8 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args[0]) if args else Path("docs/screens")
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     models = sample_view_models()
-    for filename, screen in DOC_SHOTS.items():
-        render_png(models[screen], (800, 480), out / filename)
+    for filename, (name, size) in DOC_SHOTS.items():
+        render_png(models[name], size, out / filename)
         print(out / filename)
     return 0
 

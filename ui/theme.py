@@ -10,7 +10,8 @@ kiosk is usually a bigger panel too (15.6" is about 5.6 px/mm), so letters grow 
 and the extra pixels go to more basket lines. Smaller windows shrink linearly, because
 nothing else would fit.
 
-Colours: a neutral background, one accent for the primary action, red only for problems.
+Colours: a neutral background, one accent for the primary action, red only for problems,
+amber for a check that staff will do (the light tower's amber: nothing is wrong yet).
 Every text colour the renderer uses is named in `Palette.text_pairs()` with the background
 it sits on, so one test checks them all against WCAG AA (4.5:1).
 """
@@ -74,6 +75,9 @@ class Palette:
     problem: RGB
     on_problem: RGB
     problem_edge: RGB
+    pending: RGB
+    on_pending: RGB
+    pending_edge: RGB
     strip: RGB
     on_strip: RGB
     lamp_green: RGB
@@ -95,6 +99,7 @@ class Palette:
             "savings": (self.savings, self.panel),
             "info": (self.on_info, self.info),
             "problem": (self.on_problem, self.problem),
+            "pending": (self.on_pending, self.pending),
             "strip": (self.on_strip, self.strip),
         }
 
@@ -104,6 +109,7 @@ class Palette:
             "button-outline": (self.outline, self.background),
             "primary-button": (self.accent, self.background),
             "problem-edge": (self.problem_edge, self.problem),
+            "pending-edge": (self.pending_edge, self.pending),
             "lamp-ring": (self.lamp_ring, self.bar),
         }
 
@@ -126,6 +132,9 @@ CALM = Palette(
     problem=hex_rgb("#FDEDED"),
     on_problem=hex_rgb("#7F1D1D"),
     problem_edge=hex_rgb("#B3261E"),
+    pending=hex_rgb("#FFF4D8"),
+    on_pending=hex_rgb("#4D3800"),
+    pending_edge=hex_rgb("#A87400"),
     strip=hex_rgb("#DDE2E7"),
     on_strip=hex_rgb("#333B44"),
     lamp_green=hex_rgb("#2E9E4A"),
@@ -153,6 +162,9 @@ HIGH_CONTRAST = Palette(
     problem=hex_rgb("#000000"),
     on_problem=hex_rgb("#FF8A80"),
     problem_edge=hex_rgb("#FF5252"),
+    pending=hex_rgb("#000000"),
+    on_pending=hex_rgb("#FFD400"),
+    pending_edge=hex_rgb("#FFD400"),
     strip=hex_rgb("#1A1A1A"),
     on_strip=hex_rgb("#FFFFFF"),
     lamp_green=hex_rgb("#00E676"),

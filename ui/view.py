@@ -6,6 +6,7 @@ renderer picks a layout by them. docs/scenarios.md lists them.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from appliance.core import buttons
@@ -43,9 +44,17 @@ SIM_HELP = (
 
 @dataclass(frozen=True, slots=True)
 class LineView:
+    """One row. `line_no` is the basket's (or the sold sale's) line number, 0 for a row that
+    is not a line (report figures); `unit_price` is the price of one unit, where it is one;
+    `marked` says the row is picked (a refund line with units chosen)."""
+
     name: str
     quantity: str
     amount: str
+    line_no: int = 0
+    unit_price: str = ""
+    unit_price_minor: int = 0
+    marked: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +89,12 @@ class ViewModel:
     pending: tuple[str, ...] = ()
     # a gentle promotion hint ("Add a drink and save 1,20 zł"), shown once, never blocking
     hint: str = ""
+    # what the amounts are in, so the UI can format what staff type (a new price)
+    currency: str = ""
+    locale: str = ""
+    # which page of a long list (refund lines, the line picker) is shown: the UI's own
+    # state, set by ui.staff_input.present(); view_model() always says the first
+    page: int = 0
 
 
 def screen_for(state: KioskState) -> str:
@@ -130,6 +145,9 @@ def view_model(state: KioskState, *, locale: str = "en_GB", sim: bool = False) -
             line.product.name,
             f"{line.quantity}×" if line.quantity > 1 else "",
             format_minor(line.total_minor, currency, locale),
+            line_no=line.line_no,
+            unit_price=format_minor(line.unit_price_minor, currency, locale),
+            unit_price_minor=line.unit_price_minor,
         )
         for line in state.basket.lines
         if not line.voided
@@ -149,7 +167,7 @@ def view_model(state: KioskState, *, locale: str = "en_GB", sim: bool = False) -
         doc = report_document(state.report)
         lines = tuple(
             LineView(
-                ln.text,
+                readable_times(ln.text),
                 "",
                 ""
                 if ln.amount_minor is None
@@ -177,21 +195,47 @@ def view_model(state: KioskState, *, locale: str = "en_GB", sim: bool = False) -
         hint=""
         if state.hint is None or screen != "scanning"
         else state.hint.text(lambda minor: format_minor(minor, currency, locale)),
+        currency=currency,
+        locale=locale,
     )
+
+
+# an ISO 8601 timestamp as the store writes them: 2026-11-22T21:58:03+00:00
+_ISO_TIME = re.compile(r"(\d{4}-\d\d-\d\d)T(\d\d:\d\d):\d\d(?:\.\d+)?(Z|[+-]\d\d:\d\d)?")
+
+
+def readable_times(text: str) -> str:
+    """'From 2026-11-22T21:58:03+00:00' → 'From 2026-11-22 21:58 UTC': the screen has no
+    room for seconds, and staff read a date and a time, not ISO 8601."""
+
+    def one(match: re.Match[str]) -> str:
+        zone = match.group(3) or ""
+        zone = " UTC" if zone in ("Z", "+00:00", "-00:00") else f" {zone}" if zone else ""
+        return f"{match.group(1)} {match.group(2)}{zone}"
+
+    return _ISO_TIME.sub(one, text)
+
+
+def waiting_for(detail: str) -> str:
+    """How a pending check reads in the problem list (the staff screen's status)."""
+    return f"Waiting for staff: {detail}"
 
 
 def _refund_lines(state: KioskState, locale: str) -> tuple[LineView, ...]:
     assert state.refund is not None
     draft = state.refund
+    # a line with nothing chosen shows no amount: "0,00" on every row would hide the few
+    # that count, and leave the names less room
     return tuple(
         LineView(
             f"{line.line_no}. {line.name}",
-            f"{draft.units_for(line.line_no)}/{line.refundable}",
-            format_minor(
-                line.refund_minor(draft.units_for(line.line_no)), draft.sale.currency, locale
-            ),
+            f"{units}/{line.refundable}",
+            format_minor(line.refund_minor(units), draft.sale.currency, locale) if units else "",
+            line_no=line.line_no,
+            marked=units > 0,
         )
         for line in draft.sale.lines
+        for units in (draft.units_for(line.line_no),)
     )
 
 
@@ -282,5 +326,5 @@ def _problems(state: KioskState) -> tuple[str, ...]:
         out.append("Drawer: open")
     if state.help_requested:
         out.append("Help requested")
-    out.extend(f"Waiting for staff: {i.detail}" for i in state.deferred)
+    out.extend(waiting_for(i.detail) for i in state.deferred)
     return tuple(out)

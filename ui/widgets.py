@@ -30,8 +30,11 @@ class DrawnText:
 
 @dataclass(frozen=True, slots=True)
 class HitBox:
+    """Where a touch means `button_id`; `arg` is what it acts on (a line number, a digit)."""
+
     button_id: str
     rect: pygame.Rect
+    arg: str = ""
 
 
 def _default_font_file() -> Path:
@@ -87,7 +90,9 @@ def wrap(font: pygame.font.Font, text: str, width: int, max_lines: int) -> list[
         return []
     lines: list[str] = []
     current = ""
-    words = text.split()
+    # split at spaces only: a no-break space ("2,98 zł") keeps an amount with its currency
+    words = text.replace("\n", " ").split(" ")
+    words = [word for word in words if word]
     for i, word in enumerate(words):
         candidate = f"{current} {word}" if current else word
         if text_width(font, candidate) <= width:
@@ -142,6 +147,11 @@ class Canvas:
         fg, _ = self.colours(pair)
         image = font.render(shown, True, fg)
         rect = image.get_rect()
+        # SDL_ttf draws a few accented capitals a pixel above the font's height (Ż in bold
+        # at 30 px): that pixel row of the accent is dropped rather than leave the box
+        area = pygame.Rect(0, max(0, rect.height - box.height), rect.width, 0)
+        area.height = rect.height - area.y
+        rect.height = area.height
         rect.centery = box.centery
         if align == "right":
             rect.right = box.right
@@ -149,7 +159,7 @@ class Canvas:
             rect.centerx = box.centerx
         else:
             rect.left = box.left
-        self.surface.blit(image, rect)
+        self.surface.blit(image, rect, area)
         drawn = DrawnText(shown, rect, box.copy(), px, pair)
         self.texts.append(drawn)
         return drawn
@@ -201,26 +211,42 @@ class Canvas:
         lines = wrap(font, text, width, 99)
         return (len(lines) - 1) * font.get_linesize() + font.get_height() if lines else 0
 
-    def button(self, view: ButtonView, rect: pygame.Rect) -> HitBox:
+    def button(self, view: ButtonView, rect: pygame.Rect, *, enabled: bool = True) -> HitBox:
+        """A button; a disabled one is drawn flat and muted (its HitBox is for layout only:
+        callers leave it out of what they return)."""
         t = self.theme
         p = t.palette
-        pair = "primary" if view.primary else "secondary"
-        if view.primary:
+        if not enabled:
+            pair = "muted-on-background"
+            self.outline(rect, p.strip, width=t.edge, radius=t.radius)
+        elif view.primary:
+            pair = "primary"
             self.fill(rect, p.accent, radius=t.radius)
         else:
+            pair = "secondary"
             self.fill(rect, p.button, radius=t.radius)
             self.outline(rect, p.outline, width=t.edge, radius=t.radius)
         inner = rect.inflate(-2 * t.pad, -2 * t.edge)
+        self.label(view.label, inner, pair=pair)
+        return HitBox(view.button_id, rect.copy(), view.arg)
+
+    def label(self, text: str, box: pygame.Rect, *, pair: str) -> None:
+        """A button label: one line, shrunk to body size if need be; then two lines (a
+        long label in a narrow grid cell) before any "…"."""
+        t = self.theme
+        body = self.fonts.get(t.body_px, True)
+        two_lines = body.get_linesize() + body.get_height() <= box.height
+        if text_width(body, text) > box.width and " " in text and two_lines:
+            height = self.paragraph_height(text, box.width, px=t.body_px, bold=True)
+            height = min(height, body.get_linesize() + body.get_height())
+            slot = pygame.Rect(box.x, box.centery - height // 2, box.width, height)
+            self.paragraph(
+                text, slot, px=t.body_px, bold=True, pair=pair, align="center", max_lines=2
+            )
+            return
         self.fit_text(
-            view.label,
-            inner,
-            px=t.button_px,
-            min_px=t.body_px,
-            bold=True,
-            pair=pair,
-            align="center",
+            text, box, px=t.button_px, min_px=t.body_px, bold=True, pair=pair, align="center"
         )
-        return HitBox(view.button_id, rect.copy())
 
     def lamp(self, centre: tuple[int, int], radius: int, colour: RGB, blinking: bool) -> None:
         """The light tower in miniature: a dot; a blinking lamp is drawn as a ring."""

@@ -18,11 +18,13 @@ from appliance.config import Config
 from appliance.core import buttons
 from appliance.core.events import KeyPosition, PaperState
 from appliance.core.state import Checkout
+from appliance.money import format_minor
 from appliance.shell.clock import SystemClock
-from ui.app import _handle, run
+from ui import staff_input
+from ui.app import Touchscreen, _handle, run
 from ui.render import Renderer
 from ui.shots import sample_view_models
-from ui.view import ViewModel, screen_for, view_model
+from ui.view import ViewModel, screen_for
 from ui.widgets import HitBox
 
 MILK = "5900012345074"  # "Whole milk 1 l" in the demo catalog
@@ -174,24 +176,28 @@ def test_the_frame_is_drawn_again_only_when_the_view_changes(
     assert CountingRenderer.frames == ["welcome", "scanning"]
 
 
-def _screen(kiosk: Kiosk) -> tuple[pygame.Surface, Renderer]:
-    surface = pygame.Surface((800, 480))
-    renderer = Renderer(surface)
-    renderer.draw(view_model(kiosk.state, sim=True))
-    return surface, renderer
+def _screen(kiosk: Kiosk, size: tuple[int, int] = (800, 480)) -> Touchscreen:
+    surface = pygame.Surface(size)
+    touchscreen = Touchscreen(kiosk, surface, Renderer(surface))
+    touchscreen.draw()
+    return touchscreen
+
+
+def click(at: tuple[int, int]) -> pygame.event.Event:
+    return pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=at, button=1, touch=False)
 
 
 def test_a_touch_on_a_button_becomes_a_touched_event(kiosk: Kiosk) -> None:
     """GIVEN the welcome screen WHEN the shopper touches Help THEN help is requested."""
     kiosk.start()
-    surface, renderer = _screen(kiosk)
-    (help_box,) = [b for b in renderer.hit_boxes if b.button_id == buttons.HELP]
+    screen = _screen(kiosk)
+    (help_box,) = [b for b in screen.renderer.hit_boxes if b.button_id == buttons.HELP]
     x, y = help_box.rect.center
     touch = pygame.event.Event(pygame.FINGERDOWN, x=x / 800, y=y / 480, touch_id=0, finger_id=0)
-    _handle(kiosk, renderer, surface, touch)
+    _handle(screen, touch)
     # the mouse click SDL makes from the same touch must not count twice
     echo = pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=(x, y), button=1, touch=True)
-    _handle(kiosk, renderer, surface, echo)
+    _handle(screen, echo)
     kiosk.run_once(0)
     assert kiosk.state.help_requested
     assert kiosk.loop.rejected == []
@@ -199,9 +205,8 @@ def test_a_touch_on_a_button_becomes_a_touched_event(kiosk: Kiosk) -> None:
 
 def test_a_mouse_click_outside_every_button_does_nothing(kiosk: Kiosk) -> None:
     kiosk.start()
-    surface, renderer = _screen(kiosk)
-    click = pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=(400, 10), button=1, touch=False)
-    _handle(kiosk, renderer, surface, click)
+    screen = _screen(kiosk)
+    _handle(screen, click((400, 10)))
     kiosk.run_once(0)
     assert not kiosk.state.help_requested
 
@@ -210,10 +215,10 @@ def test_function_keys_drive_the_twins(kiosk: Kiosk) -> None:
     kiosk.start()
     sim = kiosk.sim
     assert sim is not None
-    surface, renderer = _screen(kiosk)
+    screen = _screen(kiosk)
 
     def press(code: int) -> None:
-        _handle(kiosk, renderer, surface, key(code))
+        _handle(screen, key(code))
 
     press(pygame.K_F2)
     settle(kiosk, lambda: kiosk.state.key is KeyPosition.STAFF)
@@ -240,12 +245,77 @@ def test_without_the_simulator_the_keyboard_does_nothing(kiosk: Kiosk) -> None:
     kiosk.start()
     sim = kiosk.sim
     assert sim is not None
-    surface, renderer = _screen(kiosk)
+    screen = _screen(kiosk)
     kiosk.sim = None  # as on a real kiosk: touch only
     for digit in MILK:
-        _handle(kiosk, renderer, surface, key(getattr(pygame, f"K_{digit}")))
-    _handle(kiosk, renderer, surface, key(pygame.K_RETURN))
-    _handle(kiosk, renderer, surface, key(pygame.K_F5))
+        _handle(screen, key(getattr(pygame, f"K_{digit}")))
+    _handle(screen, key(pygame.K_RETURN))
+    _handle(screen, key(pygame.K_F5))
     kiosk.run_once(0)
     assert sim.scanner.scans == [] and sim.scanner.plugged
     assert kiosk.state.checkout is Checkout.WELCOME
+
+
+def _signed_in_with_milk(kiosk: Kiosk) -> None:
+    """GIVEN a simulated kiosk with milk scanned, the staff key turned and a badge scanned."""
+    kiosk.start()
+    sim = kiosk.sim
+    assert sim is not None
+    sim.scanner.scan(MILK)
+    settle(kiosk, lambda: kiosk.state.basket.item_count == 1)
+    sim.gpio.turn_key(KeyPosition.STAFF)
+    settle(kiosk, lambda: kiosk.state.key is KeyPosition.STAFF)
+    sim.scanner.scan("STAFF-0042")
+    settle(kiosk, lambda: kiosk.state.staff_id == "0042")
+
+
+def tap(screen: Touchscreen, button: str, arg: str = "") -> None:
+    """Draw the frame, touch the centre of `button` (with `arg`), let the core step."""
+    screen.draw()
+    (box,) = [b for b in screen.renderer.hit_boxes if (b.button_id, b.arg) == (button, arg)]
+    _handle(screen, click(box.rect.center))
+    screen.kiosk.run_once(0)
+
+
+@pytest.mark.parametrize("size", [(800, 480), (1080, 1920)], ids=["800x480", "portrait"])
+def test_staff_change_a_price_by_touch_alone(kiosk: Kiosk, size: tuple[int, int]) -> None:
+    """WHEN staff touch Change a price, the milk's row, 2 9 9, OK and "Damaged"
+    THEN the core lowers the price (nothing refused) and the staff menu is back."""
+    _signed_in_with_milk(kiosk)
+    screen = _screen(kiosk, size)
+    tap(screen, buttons.STAFF_OVERRIDE_PRICE)
+    assert screen.view().screen == "staff-pick-line"
+    tap(screen, staff_input.LINE, "1")
+    for digit in "299":
+        tap(screen, staff_input.KEY, digit)
+    money = format_minor(299, kiosk.state.rules.currency, kiosk.config.kiosk.locale)
+    assert screen.view().total == money  # the keypad shows the price typed, as money
+    tap(screen, staff_input.OK)
+    tap(screen, staff_input.REASON, "Damaged")
+    assert kiosk.loop.rejected == []
+    assert kiosk.state.basket.lines[0].unit_price_minor == 299
+    assert screen.view().screen == "staff"
+
+
+def test_staff_void_a_line_by_touch_and_the_key_turned_back_ends_a_flow(kiosk: Kiosk) -> None:
+    _signed_in_with_milk(kiosk)
+    sim = kiosk.sim
+    assert sim is not None
+    screen = _screen(kiosk)
+    tap(screen, buttons.STAFF_OVERRIDE_PRICE)
+    tap(screen, staff_input.CANCEL)
+    assert screen.view().screen == "staff"
+    tap(screen, buttons.STAFF_VOID_LINE)
+    tap(screen, staff_input.LINE, "1")
+    assert kiosk.loop.rejected == []
+    assert kiosk.state.basket.lines[0].voided
+
+    sim.scanner.scan(MILK)
+    settle(kiosk, lambda: kiosk.state.basket.item_count == 1)
+    tap(screen, buttons.STAFF_OVERRIDE_PRICE)
+    tap(screen, staff_input.LINE, "2")
+    assert screen.view().screen == "staff-price"
+    sim.gpio.turn_key(KeyPosition.NORMAL)
+    settle(kiosk, lambda: kiosk.state.key is KeyPosition.NORMAL)
+    assert screen.view().screen == "scanning"
+    assert screen.input.step is staff_input.Step.MENU

@@ -1,25 +1,39 @@
 """Every screen draws at every supported size without cut-off, overlapping or tiny targets.
 
 The view models come from real kiosk states (ui.shots.sample_states): a 12-line basket
-whose newest line is a long Polish product name, priced in złoty.
+whose newest line is a long Polish product name, priced in złoty. Every sample is drawn:
+one per screen, the busy variants, and the staff input flows' own screens.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from itertools import combinations
 from pathlib import Path
 
 import pygame
 import pytest
 
-from ui.render import BASKET_SCREENS, Renderer, hit_test
-from ui.shots import LONG_NAME, render_png, sample_states, sample_view_models
+from appliance.core import buttons
+from ui import staff_input
+from ui.render import BASKET_SCREENS, Renderer, hit_test, layout_for, strip_problems
+from ui.render_rows import ROW_BUTTONS
+from ui.shots import (
+    LONG_NAME,
+    SAMPLES,
+    render_png,
+    sample_states,
+    sample_view_models,
+    variant_states,
+)
+from ui.staff_input import INPUT_SCREENS
 from ui.theme import CALM, HIGH_CONTRAST, Palette, Theme, contrast_ratio
 from ui.view import SCREENS, ViewModel, screen_for, view_model
 from ui.widgets import ELLIPSIS, Fonts, ellipsize, wrap
 
 SIZES = [(800, 480), (1280, 800), (1080, 1920)]
 STRIP_PAIR = "strip"  # the simulator's key help: small on purpose, never shown to shoppers
+PAGING = frozenset({staff_input.PAGE_BACK, staff_input.PAGE_ON})
 
 
 def draw(vm: ViewModel, size: tuple[int, int], *, high_contrast: bool = False) -> Renderer:
@@ -36,11 +50,15 @@ def test_there_is_a_sample_state_for_every_screen() -> None:
     for name, state in states.items():
         assert screen_for(state) == name
     assert len(states["scanning"].basket.lines) == 12
+    for name, state in variant_states().items():
+        assert screen_for(state) == name.split("-")[0]
+    assert set(INPUT_SCREENS) <= set(SAMPLES)
+    assert set(sample_view_models()) == set(SAMPLES)
 
 
 @pytest.mark.parametrize("sim", [False, True], ids=["kiosk", "sim"])
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-@pytest.mark.parametrize("screen", SCREENS)
+@pytest.mark.parametrize("screen", SAMPLES)
 def test_screen_draws_within_its_boxes(
     screen: str, size: tuple[int, int], sim: bool, tmp_path: Path
 ) -> None:
@@ -52,8 +70,13 @@ def test_screen_draws_within_its_boxes(
 
     renderer = draw(vm, size)
     theme = renderer.theme
-    # buttons: all there, big enough, in the lower two thirds, apart, on screen
-    assert sorted(b.button_id for b in boxes) == sorted(b.button_id for b in vm.buttons)
+    # buttons: all there (line rows: the page's), big enough, in the lower two thirds,
+    # apart, on screen
+    offered = {(b.button_id, b.arg) for b in vm.buttons}
+    drawn = [(b.button_id, b.arg) for b in boxes]
+    assert len(drawn) == len(set(drawn))
+    assert all(d in offered or d[0] in PAGING for d in drawn), drawn
+    assert {o for o in offered if o[0] not in ROW_BUTTONS} <= set(drawn)
     screen_rect = pygame.Rect(0, 0, width, height)
     for box in boxes:
         assert box.rect.height >= theme.touch_px and box.rect.width >= theme.touch_px
@@ -90,8 +113,9 @@ def test_screen_draws_within_its_boxes(
     assert all(word in joined for word in vm.title.split()), "the title must be shown in full"
     if vm.notice:
         assert vm.notice.split()[0] in joined, "the notice must be shown"
-    if vm.problems and screen != "staff":
-        assert any(vm.problems[0].startswith(s.rstrip(ELLIPSIS)) for s in shown if s)
+    problems = strip_problems(vm)
+    if problems and layout_for(vm) in ("basket", "message"):
+        assert any(problems[0].startswith(s.rstrip(ELLIPSIS)) for s in shown if s)
 
 
 def _is_start_of(shown: str, full: str) -> bool:
@@ -113,7 +137,7 @@ def test_a_long_basket_scrolls_to_its_newest_line_and_says_how_many_are_above() 
     assert vm.lines[-1].amount in texts
 
 
-@pytest.mark.parametrize("screen", SCREENS)
+@pytest.mark.parametrize("screen", SAMPLES)
 def test_high_contrast_draws_every_screen(screen: str, tmp_path: Path) -> None:
     vm = sample_view_models(sim=True)[screen]
     render_png(vm, (800, 480), tmp_path / f"{screen}-hc.png", high_contrast=True)
@@ -171,3 +195,109 @@ def test_text_helpers_never_return_wider_text_than_asked() -> None:
     assert len(lines) == 2 and lines[-1].endswith(ELLIPSIS)
     assert all(font.size(line)[0] <= 200 for line in lines)
     assert wrap(font, "short", 200, 0) == []
+
+
+def _pages(vm: ViewModel, size: tuple[int, int]) -> list[Renderer]:
+    """Every page of a paged list, as staff would see them touching Next."""
+    renderers = [draw(vm, size)]
+    while any(b.button_id == staff_input.PAGE_ON for b in renderers[-1].hit_boxes):
+        renderers.append(draw(replace(vm, page=len(renderers)), size))
+        assert len(renderers) < 20
+    return renderers
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("screen", ["refund", "staff-pick-line"])
+def test_each_line_row_carries_its_line_number(screen: str, size: tuple[int, int]) -> None:
+    """GIVEN a sale's lines as touch rows WHEN staff page through them THEN every touchable
+    line is a row exactly once, its hit box sends that line's number, and the row shows
+    that line's number and name."""
+    vm = sample_view_models()[screen]
+    row_id = buttons.STAFF_REFUND_LINE if screen == "refund" else staff_input.LINE
+    wanted = sorted(b.arg for b in vm.buttons if b.button_id == row_id)
+    seen: list[str] = []
+    for renderer in _pages(vm, size):
+        for box in renderer.hit_boxes:
+            if box.button_id != row_id:
+                continue
+            seen.append(box.arg)
+            (line,) = [ln for ln in vm.lines if str(ln.line_no) == box.arg]
+            inside = [t.text for t in renderer.texts if box.rect.contains(t.rect)]
+            assert any(_is_start_of(text, line.name) for text in inside), (box.arg, inside)
+            assert any(text.startswith(f"{box.arg}. ") for text in inside)
+    assert sorted(seen) == wanted
+    # the first page starts at line 1; the refund's total stays visible on every page
+    first = _pages(vm, size)[0]
+    rows = [b for b in first.hit_boxes if b.button_id == row_id]
+    assert min(rows, key=lambda b: (b.rect.x, b.rect.y)).arg == "1"
+    assert vm.total in [t.text for t in first.texts]
+
+
+def test_a_refund_line_chosen_as_often_as_it_can_be_is_shown_but_not_touchable() -> None:
+    vm = sample_view_models()["refund"]
+    butter = vm.lines[1]
+    assert butter.quantity == "1/1" and butter.marked
+    renderer = draw(vm, (800, 480))
+    assert "2" not in [b.arg for b in renderer.hit_boxes]
+    assert butter.name in [t.text for t in renderer.texts]
+
+
+@pytest.mark.parametrize("size", [*SIZES, (1920, 1080)], ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("screen", ["staff", "staff-many", "staff-all-buttons", "scanning"])
+def test_button_labels_are_never_cut(screen: str, size: tuple[int, int]) -> None:
+    """GIVEN up to twelve staff buttons, or the shopper's four WHEN drawn THEN every label
+    is shown whole (on two lines if it must), never with "…"."""
+    vm = sample_view_models()[screen]
+    renderer = draw(vm, size)
+    for box in renderer.hit_boxes:
+        label = " ".join(t.text for t in renderer.texts if box.rect.contains(t.rect))
+        (view,) = [b for b in vm.buttons if b.button_id == box.button_id]
+        assert label == view.label, (label, view.label)
+
+
+def test_the_staff_menu_keeps_its_status_and_sale_with_twelve_buttons() -> None:
+    vm = sample_view_models()["staff-all-buttons"]
+    assert len(vm.buttons) == 12
+    shown = [t.text for t in draw(vm, (800, 480)).texts]
+    assert "Status" in shown and vm.problems[0] in shown
+    assert vm.total in shown
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_the_hint_and_pending_checks_are_calm_notes_by_the_total(size: tuple[int, int]) -> None:
+    """GIVEN a basket with a meal-deal hint and two checks pending WHEN drawn THEN the hint
+    is in the savings colour and the checks in the amber note; neither is a problem, and
+    the red strip leaves them out."""
+    vm = sample_view_models()["scanning-hint"]
+    assert vm.hint.startswith("Add a drink") and len(vm.pending) == 2
+    texts = draw(vm, size).texts
+    hint = [t for t in texts if t.text in vm.hint or vm.hint.startswith(t.text)]
+    assert hint and {t.pair for t in hint} == {"savings"}
+    pending = [t for t in texts if t.pair == "pending"]
+    joined = " ".join(t.text for t in pending)
+    assert "Age check: 18+" in joined and "Price check" in joined
+    assert not any("Age check" in t.text for t in texts if t.pair == "problem")
+
+
+def test_the_report_shows_every_line_whole_on_the_small_screen() -> None:
+    vm = sample_view_models()["report"]
+    shown = [t.text for t in draw(vm, (800, 480)).texts]
+    for line in vm.lines:
+        assert line.name in shown
+        if line.amount:
+            assert line.amount in shown
+    assert "From 2026-11-22 21:58 UTC" in shown
+
+
+@pytest.mark.parametrize("screen", INPUT_SCREENS)
+def test_the_keypad_and_pickers_take_touches_where_they_are_drawn(screen: str) -> None:
+    """Every key of the keypad is its own target carrying its digit."""
+    vm = sample_view_models()[screen]
+    boxes = draw(vm, (800, 480)).hit_boxes
+    digits = sorted(b.arg for b in boxes if b.button_id == staff_input.KEY)
+    if screen in ("staff-price", "staff-reference"):
+        assert digits == list("0123456789")
+        assert {staff_input.OK, staff_input.BACKSPACE, staff_input.CANCEL} <= {
+            b.button_id for b in boxes
+        }
+    assert any(b.button_id == staff_input.CANCEL for b in boxes)
