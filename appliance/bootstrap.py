@@ -14,7 +14,7 @@ from typing import Any
 from appliance.catalog_file import Catalog, load_json
 from appliance.config import SIM_DEVICES, Config
 from appliance.core import barcodes, snapshot
-from appliance.core.events import OutboxDepthChanged
+from appliance.core.events import CatalogWaiting, OutboxDepthChanged
 from appliance.core.signals import Colour, Lamp
 from appliance.core.state import KioskState, Rules
 from appliance.money import minor_digits
@@ -28,9 +28,10 @@ from appliance.ports import (
     Speaker,
 )
 from appliance.ports import Scanner as ScannerPort
+from appliance.shell import catalog_import
 from appliance.shell.loop import Loop
 from appliance.shell.runner import Ports, Runner
-from appliance.shell.store import Store
+from appliance.shell.store import Store, StoreError
 from drivers.gpio import GpioDrawer, GpioHelpButton, GpioKeySwitch, GpioLightTower
 from drivers.sim.card_terminal_sim import SimCardTerminal
 from drivers.sim.gpio_sim import SimGpioBench
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 
 DEMO_CATALOG = Path(__file__).parent / "demo" / "catalog.json"
 SAFE_LAMP = Lamp(Colour.RED)
+CATALOG_LOOK_S = 5.0  # how often the running kiosk looks for a staged catalog version
 
 
 class DeviceUnavailable(RuntimeError):
@@ -105,6 +107,7 @@ class Kiosk:
         self.sim = sim
         self.reporter = reporter
         self._closed = False
+        self._next_catalog_look_at = 0.0
 
     @property
     def state(self) -> KioskState:
@@ -124,6 +127,18 @@ class Kiosk:
         self.loop.wait(timeout_s)
         if self.reporter is not None:
             self.reporter.pump(self.store)
+        self._look_for_catalog()
+
+    def _look_for_catalog(self) -> None:
+        """Every few seconds: has `kiosk catalog import` staged a new version? (One
+        read-only query; the core decides when it is applied: between sales.)"""
+        now = self.clock.monotonic()
+        if now < self._next_catalog_look_at:
+            return
+        self._next_catalog_look_at = now + CATALOG_LOOK_S
+        waiting = catalog_import.pending(self.store)
+        if waiting is not None and waiting.error is None:
+            self.loop.emit(CatalogWaiting(at=now, version=waiting.version))
 
     def close(self) -> None:
         """Drive every output to a safe state (tower red, drawer untouched), release all."""
@@ -169,6 +184,10 @@ def build(
         config = replace(config, devices=SIM_DEVICES)
     store = Store.open(Path(config.kiosk.data_dir) / "kiosk.sqlite3")
     store.low_stock_level = config.kiosk.low_stock_level
+    try:  # a version staged while the kiosk was not running goes live before selling
+        catalog_import.apply_pending(store, clock.wall_iso())
+    except StoreError as exc:
+        log.error("catalog update not applied: %s", exc)
     if catalog is not None or (sim and store.product_count() == 0):
         catalog = catalog or load_json(DEMO_CATALOG, scan_rules(config))
         if catalog.currency != config.kiosk.currency:
@@ -234,7 +253,10 @@ def build(
         config.kiosk.id,
         currency=config.kiosk.currency,
     )
-    loop = Loop(_initial_state(store, rules), runner, clock, tower)
+    initial = replace(
+        _initial_state(store, rules), catalog_version=catalog_import.catalog_version(store)
+    )
+    loop = Loop(initial, runner, clock, tower)
     reporter = None
     if config.broker.enabled:
         from appliance.shell.reporter import Reporter

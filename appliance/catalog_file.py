@@ -1,28 +1,47 @@
-"""Catalog files (JSON, docs/catalog.md) → validated products, promotions and stock levels.
+"""Catalog files (JSON; CSV is appliance/catalog_csv.py) → products, promotions, tax rates.
 
-Outside input: every row is checked and every bad row is reported with its position and
-reason; a file with any bad row loads nothing.
+docs/catalog.md is the format. Outside input: every row is checked (appliance/catalog_rows.py)
+and every problem is reported with its place and reason. `load_json` and `parse` keep the
+old contract for the demo catalog and tests: any bad row raises CatalogError.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from appliance.catalog_rows import (
+    COLUMNS,
+    NAME_COLUMN,
+    CatalogError,
+    CatalogSource,
+    Item,
+    checked_text,
+    percent,
+    vat_bp,
+)
 from appliance.core import barcodes
 from appliance.core.products import Product
 from appliance.core.promotion_codec import from_dict
 from appliance.core.promotions import Rule
-from appliance.money import MoneyError, parse_amount
+from appliance.money import parse_amount
 
+__all__ = ["Catalog", "CatalogError", "JsonCatalog", "load_json", "lookup_key", "parse", "vat_bp"]
 
-class CatalogError(ValueError):
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(problems[:10]) + (" ..." if len(problems) > 10 else ""))
+LABEL_MAX = 20
+FORMATS = ("csv", "json")
+_JSON_KEYS = frozenset({"version", "currency", "catalog_version", "tax_rates"})
+_JSON_KEYS |= {"products", "promotions"}
+_PROMOTION_KEYS = {
+    "multibuy": {"quantity", "price", "free", "codes"},
+    "buy_get": {"buy", "get", "off"},
+    "unit_off": {"codes", "percent", "amount", "min"},
+    "meal_deal": {"price", "groups"},
+}
 
 
 @dataclass
@@ -42,82 +61,140 @@ def lookup_key(code: str, rules: barcodes.ScanRules = barcodes.DEFAULT_RULES) ->
     return scan.gtin
 
 
-def vat_bp(value: object) -> int:
-    """23 or "23" or 7.7 (percent) → basis points."""
+class JsonCatalog(CatalogSource):
+    """A JSON catalog (docs/catalog.md), read whole: JSON has no streaming reader in the
+    standard library, so very large catalogs are better sent as CSV."""
+
+    def __init__(
+        self,
+        data: Any,
+        rules: barcodes.ScanRules = barcodes.DEFAULT_RULES,
+        currency: str | None = None,
+        allowed_rates: Iterable[int] | None = None,
+    ) -> None:
+        if not isinstance(data, dict) or data.get("version") != 1:
+            raise CatalogError(['expected an object with "version": 1'])
+        problems = [f"{key}: unknown field" for key in data if key not in _JSON_KEYS]
+        declared = data.get("currency")
+        if not isinstance(declared, str) or not re.fullmatch(r"[A-Z]{3}", declared):
+            raise CatalogError([*problems, "currency: expected an ISO 4217 code"])
+        if currency is not None and declared != currency:
+            problems.append(f"currency: the file is in {declared}, the store sells in {currency}")
+        super().__init__(declared, rules, allowed_rates)
+        version = data.get("catalog_version")
+        if version is not None:
+            if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+                problems.append(f"catalog_version: expected a whole number from 1, got {version!r}")
+            else:
+                self.catalog_version = version
+        if data.get("tax_rates") is not None:
+            rates = _tax_rates(data["tax_rates"], problems)
+            if rates is not None:
+                self._declare_rates(rates)
+        rows = data.get("products")
+        self._rows: list[Any] = [] if rows is None else rows
+        self._promotion_rows = data.get("promotions")
+        if not isinstance(self._rows, list):
+            problems.append("products: expected a list of objects")
+        if self._promotion_rows is not None and not isinstance(self._promotion_rows, list):
+            problems.append("promotions: expected a list of objects")
+        if problems:
+            raise CatalogError(problems)
+        self.has_promotions = self._promotion_rows is not None
+        self.expected_rows = len(self._rows)
+
+    def items(self) -> Iterator[Item]:
+        for i, row in enumerate(self._rows):
+            where = f"products[{i}]"
+            self._counted()
+            if not isinstance(row, dict):
+                self.reject(where, None, "expected an object")
+                continue
+            unknown = [k for k in row if k not in COLUMNS and not NAME_COLUMN.fullmatch(k)]
+            for key in unknown:
+                self.reject(where, key, "unknown field")
+            item = self.check_row(row, where)
+            if item is not None and not unknown:
+                yield item
+        self._done()
+
+    def promotions(self, known: Container[str]) -> list[Rule]:
+        out: list[Rule] = []
+        ids: dict[str, str] = {}
+        for i, row in enumerate(self._promotion_rows or []):
+            where = f"promotions[{i}]"
+            try:
+                rule = _promotion(row, self.currency, known, self.rules)
+            except (CatalogError, ValueError, TypeError, KeyError, AttributeError) as exc:
+                self.problems.append(f"{where}: {exc}")
+                continue
+            first = ids.setdefault(rule.promo_id, where)
+            if first != where:
+                self.problems.append(f"{where}: id: {rule.promo_id} duplicates {first}")
+                continue
+            out.append(rule)
+        return out
+
+
+def read_json(
+    path: Path,
+    rules: barcodes.ScanRules = barcodes.DEFAULT_RULES,
+    currency: str | None = None,
+    allowed_rates: Iterable[int] | None = None,
+) -> JsonCatalog:
     try:
-        rate = Decimal(str(value))
-    except InvalidOperation:
-        raise ValueError(f"not a VAT rate: {value!r}") from None
-    if not rate.is_finite() or not 0 <= rate <= 100 or rate * 100 != int(rate * 100):
-        raise ValueError(f"not a VAT rate: {value!r}")
-    return int(rate * 100)
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise CatalogError([f"line {exc.lineno}: not valid JSON: {exc.msg}"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CatalogError([f"{path}: cannot read: {exc}"]) from None
+    return JsonCatalog(data, rules, currency, allowed_rates)
 
 
 def load_json(path: Path, rules: barcodes.ScanRules = barcodes.DEFAULT_RULES) -> Catalog:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CatalogError([f"{path}: cannot read: {exc}"]) from None
-    return parse(data, rules)
+    return _whole_catalog(read_json(path, rules))
 
 
 def parse(data: Any, rules: barcodes.ScanRules = barcodes.DEFAULT_RULES) -> Catalog:
-    if not isinstance(data, dict) or data.get("version") != 1:
-        raise CatalogError(['expected an object with "version": 1'])
-    currency = data.get("currency")
-    if not isinstance(currency, str) or len(currency) != 3:
-        raise CatalogError(["currency: expected an ISO 4217 code"])
-    catalog = Catalog(currency)
-    problems: list[str] = []
-    codes: dict[str, str] = {}
-    for i, row in enumerate(data.get("products") or []):
-        try:
-            product, stock = _product(row, currency, rules)
-        except (CatalogError, MoneyError, ValueError, TypeError, KeyError) as exc:
-            problems.append(f"products[{i}]: {exc}")
-            continue
-        if product.gtin in codes:
-            problems.append(f"products[{i}]: duplicate code {codes[product.gtin]}")
-            continue
-        codes[product.gtin] = row["code"]
-        catalog.products.append(product)
-        if stock is not None:
-            catalog.stock[product.gtin] = stock
-    for i, row in enumerate(data.get("promotions") or []):
-        try:
-            catalog.promotions.append(_promotion(row, currency, codes, rules))
-        except (CatalogError, MoneyError, ValueError, TypeError, KeyError) as exc:
-            problems.append(f"promotions[{i}]: {exc}")
-    if problems:
-        raise CatalogError(problems)
+    return _whole_catalog(JsonCatalog(data, rules))
+
+
+def _whole_catalog(source: JsonCatalog) -> Catalog:
+    """The old contract: everything in memory, and any bad row refuses the whole file."""
+    catalog = Catalog(source.currency)
+    for item in source.items():
+        catalog.products.append(item.product)
+        if item.stock is not None:
+            catalog.stock[item.product.gtin] = item.stock
+    catalog.promotions = source.promotions({p.gtin for p in catalog.products})
+    if source.problems:
+        raise CatalogError(source.problems)
     return catalog
 
 
-def _product(
-    row: dict[str, Any], currency: str, rules: barcodes.ScanRules
-) -> tuple[Product, int | None]:
-    name = row["name"]
-    if not isinstance(name, str) or not name.strip() or len(name) > 80:
-        raise ValueError("name: 1 to 80 characters")
-    age = row.get("age")
-    if age is not None and (not isinstance(age, int) or not 0 < age <= 99):
-        raise ValueError(f"age: expected years 1-99, got {age!r}")
-    stock = row.get("stock")
-    if stock is not None and (not isinstance(stock, int) or isinstance(stock, bool)):
-        raise ValueError(f"stock: expected a whole number, got {stock!r}")
-    product = Product(
-        gtin=lookup_key(str(row["code"]), rules),
-        name=name.strip(),
-        price_minor=parse_amount(str(row["price"]), currency),
-        vat_rate_bp=vat_bp(row.get("vat", 0)),
-        age_limit=age,
-        weighed=bool(row.get("weighed", False)),
-    )
-    return product, stock
+def _tax_rates(rows: object, problems: list[str]) -> dict[int, str] | None:
+    if not isinstance(rows, list) or not rows:
+        problems.append('tax_rates: expected a list of {"rate": 23, "label": "A"}')
+        return None
+    out: dict[int, str] = {}
+    for i, row in enumerate(rows):
+        where = f"tax_rates[{i}]"
+        if not isinstance(row, dict) or set(row) != {"rate", "label"}:
+            problems.append(f'{where}: expected {{"rate": 23, "label": "A"}}')
+            continue
+        try:
+            rate, label = vat_bp(row["rate"]), checked_text(row["label"], LABEL_MAX)
+        except ValueError as exc:
+            problems.append(f"{where}: {exc}")
+            continue
+        if rate in out:
+            problems.append(f"{where}: rate: {percent(rate)} % is declared twice")
+        out[rate] = label
+    return out
 
 
 def _promotion(
-    row: dict[str, Any], currency: str, codes: dict[str, str], rules: barcodes.ScanRules
+    row: dict[str, Any], currency: str, codes: Container[str], rules: barcodes.ScanRules
 ) -> Rule:
     """A catalog row (decimal prices, scannable codes) → a validated promotion rule.
 
@@ -139,7 +216,17 @@ def _promotion(
     def money(value: object) -> int | None:
         return None if value is None else parse_amount(str(value), currency)
 
+    if not isinstance(row, dict):
+        raise ValueError("expected an object")
     kind = row.get("kind", "multibuy")
+    if kind not in _PROMOTION_KEYS:
+        raise ValueError(f"kind: {kind!r} is not one of {', '.join(_PROMOTION_KEYS)}")
+    for key in ("id", "name"):
+        if not isinstance(row.get(key), str) or not row[key].strip():
+            raise ValueError(f"{key}: required text")
+    unknown = set(row) - _PROMOTION_KEYS[kind] - {"kind", "id", "name"}
+    if unknown:
+        raise ValueError(f"{sorted(unknown)[0]}: unknown field for a {kind} promotion")
     data: dict[str, Any] = {"kind": kind, "promo_id": str(row["id"]), "name": str(row["name"])}
     if kind == "multibuy":
         data |= {

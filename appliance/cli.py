@@ -1,4 +1,4 @@
-"""The `kiosk` command: run the kiosk, run scenarios, inspect barcodes."""
+"""The `kiosk` command: run the kiosk, run scenarios, inspect barcodes, import catalogs."""
 
 from __future__ import annotations
 
@@ -6,13 +6,17 @@ import argparse
 import json
 import logging
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import TextIO
 
 from appliance import config as config_mod
 from appliance.core import barcodes
 
 DEMO_CONFIG = Path(__file__).parent / "demo" / "kiosk.toml"
+_log = logging.getLogger("kiosk.catalog")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     barcode = sub.add_parser("barcode", help="parse one barcode and print it as JSON")
     barcode.add_argument("code")
 
+    _add_catalog_parser(sub)
+
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
@@ -56,6 +62,10 @@ def main(argv: list[str] | None = None) -> int:
         return _run(args)
     if args.command == "scenario":
         return _scenario(args.file, args.json)
+    if args.command == "catalog":
+        if args.catalog_command == "import":
+            return _catalog_import(args)
+        return _catalog_show(args)
     return _barcode(args.code)
 
 
@@ -161,3 +171,209 @@ def _barcode(code: str) -> int:
         out["error"] = scan.error
     print(json.dumps(out))
     return 0 if scan.valid else 1
+
+
+def _add_catalog_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    catalog = sub.add_parser("catalog", help="import or show the product catalog (docs/catalog.md)")
+    commands = catalog.add_subparsers(dest="catalog_command", required=True)
+    imp = commands.add_parser(
+        "import",
+        help="check a CSV or JSON catalog and stage it as the next version",
+        description="Check every row; stage the file as the next catalog version. The kiosk"
+        " applies it between sales, or at its next start. Exit 0: staged; 1: bad rows (nothing"
+        " staged without --skip-bad); 2: usage or configuration error.",
+    )
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--format", choices=("csv", "json"), help="default: from the file name")
+    imp.add_argument("--delta", action="store_true", help="upsert these rows, delete nothing")
+    imp.add_argument("--skip-bad", action="store_true", help="stage the good rows anyway")
+    show = commands.add_parser("show", help="the live version, its counts, the waiting version")
+    show.add_argument("--json", action="store_true", help="one JSON object")
+    for command in (imp, show):
+        command.add_argument("--data-dir", type=Path, help="store directory (kiosk.data_dir)")
+        command.add_argument("--config", type=Path, action="append", help="extra TOML file")
+
+
+def _catalog_config(args: argparse.Namespace) -> config_mod.Config | None:
+    files = [config_mod.SYSTEM_FILE, config_mod.BOOT_FILE, *(args.config or [])]
+    missing = [str(f) for f in args.config or [] if not f.is_file()]
+    try:
+        if missing:
+            raise config_mod.ConfigError(f"{missing[0]}: no such file")
+        cfg = config_mod.load(files)
+    except config_mod.ConfigError as exc:
+        print(f"kiosk: configuration error: {exc}", file=sys.stderr)
+        return None
+    if args.data_dir is not None:
+        cfg = replace(cfg, kiosk=replace(cfg.kiosk, data_dir=str(args.data_dir)))
+    return cfg
+
+
+def _catalog_import(args: argparse.Namespace) -> int:
+    """Check the file and stage it; every problem on stderr, the summary on stdout."""
+    from appliance.bootstrap import scan_rules
+    from appliance.catalog_file import CatalogError
+    from appliance.shell import catalog_import
+    from appliance.shell.clock import SystemClock
+    from appliance.shell.store import Store, StoreError
+
+    cfg = _catalog_config(args)
+    if cfg is None:
+        return 2
+    path: Path = args.file
+    if not path.is_file():
+        print(f"kiosk: {path}: no such file", file=sys.stderr)
+        return 2
+    kind = "delta" if args.delta else "full"
+    try:
+        store = Store.open(Path(cfg.kiosk.data_dir) / "kiosk.sqlite3")
+    except StoreError as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return 2
+    with store:
+        try:
+            source = catalog_import.open_source(
+                path, args.format, scan_rules(cfg), cfg.kiosk.currency, store
+            )
+        except CatalogError as exc:
+            return _refused(path, exc.problems, "the file cannot be imported")
+        except ValueError as exc:  # the format cannot be told from the name
+            print(f"kiosk: {exc}", file=sys.stderr)
+            return 2
+        bar = ProgressBar(source.expected_rows, sys.stderr) if sys.stderr.isatty() else None
+        source.progress = bar.update if bar else None
+        try:
+            version = catalog_import.stage(
+                store,
+                source,
+                str(path.resolve()),
+                kind,
+                SystemClock().wall_iso(),
+                skip_bad=args.skip_bad,
+            )
+        except CatalogError as exc:
+            if bar:
+                bar.finish(source.rows_read)
+            problems = source.problems + ([] if exc.problems is source.problems else exc.problems)
+            what = f"{_rows(source.rows_read)} read, {_rows(source.bad_rows)} bad"
+            return _refused(path, problems, what, hint=bool(source.problems) and not args.skip_bad)
+        except StoreError as exc:
+            print(f"kiosk: {exc}", file=sys.stderr)
+            return 2
+        if bar:
+            bar.finish(source.rows_read)
+        waiting = catalog_import.pending(store)
+    for problem in source.problems:
+        print(f"{path.name}: {problem}", file=sys.stderr)
+    imported = source.rows_read - source.bad_rows
+    print(
+        f"{_rows(source.rows_read)} read, {imported:,} imported, {source.bad_rows:,} skipped"
+        + (f", {len(source.problems):,} problems (listed above)" if source.problems else "")
+    )
+    merged = "" if waiting is None or waiting.kind == kind else ", merged into the waiting full"
+    rows = "" if waiting is None else f", {waiting.rows:,} products"
+    print(
+        f"staged catalog version {version} ({kind}{merged}{rows}); the kiosk applies it"
+        " between sales, or at its next start"
+    )
+    if source.problems:
+        _log.warning("%s: %d problems skipped (--skip-bad)", path, len(source.problems))
+        return 1
+    return 0
+
+
+def _rows(count: int) -> str:
+    return f"{count:,} row{'' if count == 1 else 's'}"
+
+
+def _refused(path: Path, problems: list[str], what: str, *, hint: bool = False) -> int:
+    """Bad input: every problem on stderr, logged, and nothing changed."""
+    for problem in problems:
+        print(f"{path.name}: {problem}", file=sys.stderr)
+    count = f"{len(problems):,} problem{'' if len(problems) == 1 else 's'}"
+    print(f"{what}, {count}; nothing imported")
+    if hint:
+        print("(--skip-bad imports the good rows and skips the bad ones)")
+    _log.warning("%s refused (%s); the catalog is unchanged", path, count)
+    return 1
+
+
+def _catalog_show(args: argparse.Namespace) -> int:
+    from appliance.shell import catalog_import
+    from appliance.shell.store import Store, StoreError
+
+    cfg = _catalog_config(args)
+    if cfg is None:
+        return 2
+    path = Path(cfg.kiosk.data_dir) / "kiosk.sqlite3"
+    if not path.is_file():  # showing must not create an empty store
+        print(f"kiosk: no store at {path}", file=sys.stderr)
+        return 2
+    try:
+        with Store.open(path) as store:
+            info = catalog_import.summary(store)
+    except StoreError as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(info, ensure_ascii=False))
+        return 0
+    applied = f", applied {info['applied_at']} ({info['kind']})" if info["version"] else ""
+    print(f"catalog version {info['version']}{applied}")
+    rates = ", ".join(f"{r['rate_bp'] / 100:g} % {r['label']}" for r in info["tax_rates"])
+    print(
+        f"{info['products']:,} products, {info['names']:,} names in other languages,"
+        f" {info['promotions']:,} promotions, tax rates: {rates or 'any'}"
+    )
+    waiting = info["pending"]
+    if waiting is None:
+        print("nothing waiting")
+    else:
+        print(
+            f"waiting: version {waiting['version']} ({waiting['kind']}, {waiting['rows']:,} rows)"
+            f" staged {waiting['staged_at']} from {waiting['source']}"
+        )
+        if waiting["error"]:
+            print(f"  refused when applied: {waiting['error']}")
+    return 0
+
+
+class ProgressBar:
+    """A text bar on a terminal: rows done of those expected, rows per second; redrawn at
+    most every `every_s` seconds, so a fast import does not spend its time drawing."""
+
+    def __init__(
+        self,
+        expected: int,
+        stream: TextIO,
+        clock: Callable[[], float] = time.monotonic,
+        every_s: float = 0.1,
+        width: int = 30,
+    ) -> None:
+        self._expected = max(expected, 1)
+        self._stream = stream
+        self._clock = clock
+        self._every_s = every_s
+        self._width = width
+        self._started = clock()
+        self._drawn_at: float | None = None
+
+    def update(self, done: int) -> None:
+        now = self._clock()
+        if self._drawn_at is not None and now - self._drawn_at < self._every_s:
+            return
+        self._drawn_at = now
+        self._draw(done, now)
+
+    def finish(self, done: int) -> None:
+        self._draw(done, self._clock())
+        self._stream.write("\n")
+        self._stream.flush()
+
+    def _draw(self, done: int, now: float) -> None:
+        share = min(done / self._expected, 1.0)
+        filled = round(share * self._width)
+        rate = done / max(now - self._started, 1e-9)
+        bar = "#" * filled + "." * (self._width - filled)
+        self._stream.write(f"\r[{bar}] {done:,}/{self._expected:,} rows  {rate:,.0f} rows/s")
+        self._stream.flush()

@@ -15,7 +15,7 @@ from typing import Any
 from appliance.core import effects as fx
 from appliance.core import events as ev
 from appliance.ports import CardTerminal, Clock, Drawer, ReceiptPrinter, Speaker
-from appliance.shell import refunds, reports, suspended
+from appliance.shell import catalog_import, refunds, reports, suspended
 from appliance.shell.store import Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,7 @@ _ACTIONS: dict[type, str] = {
     fx.Audit: "write the audit log",
     fx.MarkDelivered: "mark events delivered",
     fx.LookUpItem: "look the item up",
+    fx.ApplyCatalog: "apply the new catalog",
 }
 
 
@@ -155,6 +156,17 @@ class Runner:
                 return [ev.ReportReady(at=at, report=make(self._store, wall, self._currency))]
             case fx.PrintDocument(document):
                 self._ports.printer.print_document(document)
+            case fx.ApplyCatalog(_version):
+                applied = catalog_import.apply_pending(self._store, self._clock.wall_iso())
+                if applied is not None:
+                    return [
+                        ev.CatalogApplied(
+                            at=at,
+                            version=applied,
+                            promotions=self._store.promotions(),
+                            shelf_prices=tuple(sorted(self._store.shelf_prices().items())),
+                        )
+                    ]
             case _:
                 raise TypeError(f"no runner for effect {effect!r}")
         return []

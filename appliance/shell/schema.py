@@ -142,6 +142,71 @@ MIGRATIONS: tuple[str, ...] = (
         FROM promotions;
     DROP TABLE promotions;
     """,
+    # version 4: the imported catalog (docs/catalog.md): categories, pictures, names per
+    # language, tax rates, applied versions, and a staging area for a version waiting to be
+    # applied between sales (staged_* mirror the live tables so applying is set-based SQL)
+    """
+    ALTER TABLE products ADD COLUMN category TEXT;
+    ALTER TABLE products ADD COLUMN picture TEXT;
+    CREATE TABLE product_names (
+        gtin TEXT NOT NULL REFERENCES products(gtin) ON DELETE CASCADE,
+        lang TEXT NOT NULL,
+        name TEXT NOT NULL,
+        PRIMARY KEY (gtin, lang)
+    ) WITHOUT ROWID;
+    CREATE TABLE tax_rates (
+        rate_bp INTEGER PRIMARY KEY CHECK (rate_bp BETWEEN 0 AND 10000),
+        label TEXT NOT NULL
+    );
+    CREATE TABLE catalog_versions (
+        version INTEGER PRIMARY KEY CHECK (version >= 1),
+        applied_at TEXT NOT NULL,
+        source TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('full', 'delta')),
+        rows INTEGER NOT NULL
+    );
+    CREATE TABLE catalog_pending (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        version INTEGER NOT NULL CHECK (version >= 1),
+        staged_at TEXT NOT NULL,
+        source TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('full', 'delta')),
+        currency TEXT NOT NULL,
+        rows INTEGER NOT NULL,
+        promotions TEXT NOT NULL CHECK (promotions IN ('keep', 'replace', 'upsert')),
+        tax_rates TEXT NOT NULL CHECK (tax_rates IN ('keep', 'replace', 'upsert')),
+        error TEXT
+    );
+    CREATE TABLE staged_products (
+        gtin TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        price_minor INTEGER NOT NULL CHECK (price_minor >= 0),
+        vat_rate_bp INTEGER NOT NULL CHECK (vat_rate_bp BETWEEN 0 AND 10000),
+        age_limit INTEGER,
+        weighed INTEGER NOT NULL DEFAULT 0,
+        quantity_limit INTEGER,
+        plu TEXT,
+        category TEXT,
+        picture TEXT,
+        stock INTEGER
+    ) WITHOUT ROWID;
+    CREATE TABLE staged_product_names (
+        gtin TEXT NOT NULL,
+        lang TEXT NOT NULL,
+        name TEXT NOT NULL,
+        PRIMARY KEY (gtin, lang)
+    ) WITHOUT ROWID;
+    CREATE TABLE staged_promotions (
+        promo_id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        body TEXT NOT NULL
+    );
+    CREATE TABLE staged_tax_rates (
+        rate_bp INTEGER PRIMARY KEY CHECK (rate_bp BETWEEN 0 AND 10000),
+        label TEXT NOT NULL
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

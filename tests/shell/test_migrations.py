@@ -1,0 +1,168 @@
+"""Migrations: a store written by every earlier version opens at the newest with its rows.
+
+Each old database is built with the DDL that version really had (MIGRATIONS[:n]) and rows
+in the shape that version wrote, then opened with Store.open as an upgraded kiosk would.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from appliance.core.barcodes import DEFAULT_RULES
+from appliance.core.promotions import Promotion
+from appliance.shell import catalog_import
+from appliance.shell.schema import MIGRATIONS, SCHEMA_VERSION
+from appliance.shell.store import Store, StoreError
+from appliance.shell.store import _statements as statements
+
+MILK = "05900012345074"
+BREAD = "05900012345425"
+AT = "2026-11-20T09:00:00.000+00:00"
+
+
+def build(path: Path, version: int) -> None:
+    """A database at `version`, as that software left it, with a day's worth of rows."""
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        db.execute("BEGIN")
+        for script in MIGRATIONS[:version]:
+            for statement in statements(script):
+                db.execute(statement)
+        _rows_v1(db, version)
+        if version >= 2:
+            _rows_v2(db)
+        db.execute(f"PRAGMA user_version={version}")
+        db.execute("COMMIT")
+    finally:
+        db.close()
+
+
+def _rows_v1(db: sqlite3.Connection, version: int) -> None:
+    db.executemany(
+        "INSERT INTO products (gtin, name, price_minor, vat_rate_bp, age_limit, weighed)"
+        " VALUES (?,?,?,?,?,?)",
+        [(MILK, "Whole milk 1 l", 349, 500, None, 0), (BREAD, "Rye bread", 549, 500, None, 0)],
+    )
+    if version < 3:
+        db.execute(
+            "INSERT INTO promotions (promo_id, name, quantity, bundle_price_minor, free_units,"
+            " gtins) VALUES ('P1', 'Milk 2 for 6.00', 2, 600, 0, ?)",
+            (json.dumps([MILK]),),
+        )
+    else:
+        body = {
+            "kind": "multibuy",
+            "promo_id": "P1",
+            "name": "Milk 2 for 6.00",
+            "gtins": [MILK],
+            "quantity": 2,
+            "bundle_price_minor": 600,
+            "free_units": 0,
+        }
+        db.execute(
+            "INSERT INTO promotion_rules VALUES ('P1', 'multibuy', 'Milk 2 for 6.00', ?)",
+            (json.dumps(body),),
+        )
+    db.execute("INSERT INTO stock VALUES (?, 38)", (MILK,))
+    db.execute(
+        "INSERT INTO stock_movements (gtin, delta, reason, sale_id, at) VALUES (?,?,?,?,?)",
+        (MILK, -2, "sale", "S1", AT),
+    )
+    db.execute("INSERT INTO sequences VALUES ('sale', 1)")
+    db.execute("INSERT INTO sales VALUES ('S1', 1, ?, 'PLN', 698, 0, 'card', 'AUTH1')", (AT,))
+    db.execute(
+        "INSERT INTO sale_lines (sale_id, line_no, gtin, name, quantity, unit_price_minor,"
+        " total_minor, vat_rate_bp) VALUES ('S1', 1, ?, 'Whole milk 1 l', 2, 349, 698, 500)",
+        (MILK,),
+    )
+    db.execute(
+        "INSERT INTO outbox (event_id, stream, seq, payload) VALUES ('E1', 'sales', 1, ?)",
+        (b'{"sale_id": "S1"}',),
+    )
+    db.execute("INSERT INTO audit (at, action, detail) VALUES (?, 'approve', 'age: 18+')", (AT,))
+
+
+def _rows_v2(db: sqlite3.Connection) -> None:
+    db.execute("UPDATE products SET quantity_limit = 6, plu = '4011' WHERE gtin = ?", (BREAD,))
+    db.execute(
+        "INSERT INTO suspended_sales (created_at, staff_id, basket) VALUES (?, 'staff-1', '[]')",
+        (AT,),
+    )
+    db.execute("UPDATE audit SET staff_id = 'staff-1', reason = 'id seen'")
+    db.execute("UPDATE sale_lines SET paid_minor = total_minor")  # v2 wrote it with the line
+
+
+@pytest.mark.parametrize("version", range(1, SCHEMA_VERSION))
+def test_a_store_from_every_earlier_version_opens_with_its_rows(
+    tmp_path: Path, version: int
+) -> None:
+    """GIVEN a store written by version n (1, 2, 3) WHEN today's software opens it THEN it is
+    at the newest version and every product, promotion, sale, stock level, outbox row and
+    audit entry is still there, readable through the store's own API."""
+    path = tmp_path / "kiosk.sqlite3"
+    build(path, version)
+
+    with Store.open(path) as store:
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        milk, bread = store.product(MILK), store.product(BREAD)
+        assert milk is not None and (milk.name, milk.price_minor, milk.vat_rate_bp) == (
+            "Whole milk 1 l",
+            349,
+            500,
+        )
+        assert bread is not None
+        if version >= 2:
+            assert (bread.quantity_limit, bread.plu) == (6, "4011")
+            assert store.product_by_plu("4011") == bread
+        assert store.promotions() == (
+            Promotion("P1", "Milk 2 for 6.00", frozenset({MILK}), 2, 600, 0),
+        )
+        assert store.stock_level(MILK) == 38
+        [sale] = store.sales()
+        assert sale["total_minor"] == 698
+        assert store.db.execute("SELECT gtin, paid_minor FROM sale_lines").fetchall() == [
+            (MILK, 698)  # from version 1, version 2's migration filled paid_minor
+        ]
+        assert [r.event_id for r in store.outbox_pending(10)] == ["E1"]
+        assert [a[1:3] for a in store.audit_log()] == [("approve", "age: 18+")]
+        assert catalog_import.catalog_version(store) == 0
+        assert catalog_import.details(store, MILK) == catalog_import.Details(None, None, {})
+
+
+@pytest.mark.parametrize("version", range(1, SCHEMA_VERSION))
+def test_a_migrated_store_takes_a_catalog_delta_and_keeps_the_old_products(
+    tmp_path: Path, version: int
+) -> None:
+    """GIVEN an upgraded store WHEN a delta adds names and a category to milk THEN milk gets
+    them, the bread from the old version is untouched, and the version is 1."""
+    path = tmp_path / "kiosk.sqlite3"
+    build(path, version)
+    csv_file = tmp_path / "delta.csv"
+    csv_file.write_text(
+        "code,name,name_pl,price,vat,category\n5900012345074,Whole milk 1 l,Mleko,3.59,5,dairy\n",
+        encoding="utf-8",
+    )
+    with Store.open(path) as store:
+        source = catalog_import.open_source(csv_file, None, DEFAULT_RULES, "PLN", store)
+        assert catalog_import.stage(store, source, "delta.csv", "delta", AT) == 1
+        assert catalog_import.apply_pending(store, AT) == 1
+        milk = store.product(MILK)
+        assert milk is not None and milk.price_minor == 359
+        assert catalog_import.details(store, MILK) == catalog_import.Details(
+            "dairy", None, {"pl": "Mleko"}
+        )
+        assert store.product(BREAD) is not None
+
+
+def test_a_store_newer_than_the_software_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "kiosk.sqlite3"
+    build(path, SCHEMA_VERSION)
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
+    db.close()
+    with pytest.raises(StoreError, match="newer than this software"):
+        Store.open(path)
