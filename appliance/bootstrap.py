@@ -16,7 +16,7 @@ from appliance.config import SIM_DEVICES, Config
 from appliance.core import barcodes, snapshot
 from appliance.core.events import CatalogWaiting, OutboxDepthChanged
 from appliance.core.signals import Colour, Lamp
-from appliance.core.state import KioskState, Rules
+from appliance.core.state import Checkout, KioskState, Rules
 from appliance.money import minor_digits
 from appliance.ports import (
     CardTerminal,
@@ -28,7 +28,7 @@ from appliance.ports import (
     Speaker,
 )
 from appliance.ports import Scanner as ScannerPort
-from appliance.shell import catalog_import
+from appliance.shell import catalog_import, store_health
 from appliance.shell.loop import Loop
 from appliance.shell.runner import Ports, Runner
 from appliance.shell.store import Store, StoreError
@@ -182,13 +182,14 @@ def build(
     products yet, the demo catalog (or `catalog`) is loaded."""
     if sim:
         config = replace(config, devices=SIM_DEVICES)
-    store = Store.open(Path(config.kiosk.data_dir) / "kiosk.sqlite3")
+    store, store_fault = _open_store(Path(config.kiosk.data_dir) / store_health.STORE_FILE)
     store.low_stock_level = config.kiosk.low_stock_level
     try:  # a version staged while the kiosk was not running goes live before selling
-        catalog_import.apply_pending(store, clock.wall_iso())
+        if not store_fault:
+            catalog_import.apply_pending(store, clock.wall_iso())
     except StoreError as exc:
         log.error("catalog update not applied: %s", exc)
-    if catalog is not None or (sim and store.product_count() == 0):
+    if not store_fault and (catalog is not None or (sim and store.product_count() == 0)):
         catalog = catalog or load_json(DEMO_CATALOG, scan_rules(config))
         if catalog.currency != config.kiosk.currency:
             config = replace(config, kiosk=replace(config.kiosk, currency=catalog.currency))
@@ -244,6 +245,7 @@ def build(
         thank_you_s=config.kiosk.thank_you_s,
         scan_rules=scan_rules(config),
         cash_rounding_minor=config.kiosk.cash_rounding_minor,
+        store_fault=store_fault,
         outbox_limit=config.kiosk.outbox_limit,
     )
     runner = Runner(
@@ -290,9 +292,26 @@ def scan_rules(config: Config) -> barcodes.ScanRules:
     return replace(preset, minor_digits=minor_digits(config.kiosk.currency))
 
 
+def _open_store(path: Path) -> tuple[Store, str]:
+    """The store, checked first: a damaged or lost store is never opened for writing; the
+    kiosk then starts out of service on an empty in-memory store and says why."""
+    health = store_health.check(path)
+    new_kiosk = not health.exists and not health.high_water
+    if health.fit or new_kiosk:
+        for warning in health.warnings:
+            log.warning("store: %s", warning)
+        return Store.open(path), ""
+    log.error("store not fit to sell: %s", "; ".join(health.problems))
+    return Store.open(":memory:"), health.reason
+
+
 def _initial_state(store: Store, rules: Rules) -> KioskState:
-    """A fresh lane, or the unpaid sale a restart interrupted, back on screen."""
+    """A fresh lane, or the unpaid sale a restart interrupted, back on screen; a lane that
+    cannot sell at all when the store is not fit."""
     state = KioskState(rules=rules)
+    if rules.store_fault:
+        reason = f"The store cannot be used: {rules.store_fault}. Staff: kiosk store check"
+        return replace(state, checkout=Checkout.OUT_OF_SERVICE, out_of_service_reason=reason)
     saved = store.load_open_sale()
     if saved is None:
         return state

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TextIO
 
 from appliance import config as config_mod
+from appliance import store_cli
 from appliance.core import barcodes
 
 DEMO_CONFIG = Path(__file__).parent / "demo" / "kiosk.toml"
@@ -51,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
 
     _add_catalog_parser(sub)
 
+    store_cli.register(sub)
+
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
@@ -58,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
         force=True,  # python-escpos calls logging.basicConfig() when imported
     )
+    if args.command in store_cli.COMMANDS:
+        return store_cli.run(args)
     if args.command == "run":
         return _run(args)
     if args.command == "scenario":

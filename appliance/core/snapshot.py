@@ -17,7 +17,9 @@ from appliance.core.products import Product
 from appliance.core.state import PAYMENT_STATES, Checkout, KioskState
 
 VERSION = 1
-_KEPT = frozenset({Checkout.SCANNING, Checkout.BLOCKED}) | PAYMENT_STATES - {Checkout.PRINTING}
+_KEPT = frozenset({Checkout.SCANNING, Checkout.BLOCKED, Checkout.OUT_OF_SERVICE}) | (
+    PAYMENT_STATES - {Checkout.PRINTING}
+)
 
 
 def product_to_dict(p: Product) -> dict[str, Any]:
@@ -94,6 +96,7 @@ def open_sale(state: KioskState) -> dict[str, Any] | None:
         "deferred": [_intervention_to_dict(i) for i in state.deferred],
         "age_verified": state.age_verified,
         "payment_attempts": state.payment_attempts,
+        "payment_reference": state.payment_reference,
     }
 
 
@@ -120,8 +123,11 @@ def restore(state: KioskState, data: dict[str, Any]) -> KioskState:
     if checkout is Checkout.PAYMENT_DECLINED:
         # the last attempt was declined and no new one had started: nothing was charged
         restored = replace(restored, checkout=Checkout.SCANNING)
-    elif checkout in PAYMENT_STATES:
-        detail = "The kiosk restarted during payment: check the card terminal."
+    elif checkout in PAYMENT_STATES or checkout is Checkout.OUT_OF_SERVICE:
+        # a lane closed with a basket is one whose paid sale could not be saved
+        reference = data.get("payment_reference") or ""
+        seen = f" (the terminal's reference was {reference})" if reference else ""
+        detail = f"The kiosk restarted during payment: check the card terminal{seen}."
         return replace(
             restored,
             checkout=Checkout.BLOCKED,

@@ -338,5 +338,13 @@ def out_of_service(state: KioskState, event: ev.Event) -> Result:
 
 
 def back_in_service(state: KioskState, event: ev.Event) -> Result:
-    new = replace(welcome(state), out_of_service_reason="")
-    return new, [audit(state, "back-in-service", state.out_of_service_reason)]
+    """Open the lane again. A paid sale whose save failed (disk full) is saved now, never
+    dropped; a store that is damaged keeps the lane closed until it is recovered."""
+    if state.rules.store_fault:
+        raise Refused("the store cannot be used: recover it first (kiosk store check)")
+    record = audit(state, "back-in-service", state.out_of_service_reason)
+    if state.payment_reference and not state.basket.is_empty:
+        reopened = replace(state, out_of_service_reason="")
+        new, effects = commit(reopened, state.payment_method, state.payment_reference)
+        return new, [record, *effects]
+    return replace(welcome(state), out_of_service_reason=""), [record]

@@ -61,6 +61,8 @@ class Rules:
     max_payment_attempts: int = 3
     cash_rounding_minor: int = 0
     outbox_limit: int = 200_000
+    # why the store cannot be used at all (damaged or lost at start), or ""
+    store_fault: str = ""
 
 
 @dataclass(frozen=True, slots=True)

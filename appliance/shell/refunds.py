@@ -49,10 +49,7 @@ def commit_refund(
             if line.units > caps.get(line.line_no, 0):
                 raise StoreError(f"line {line.line_no} cannot be refunded {line.units} times")
         total = sum(line.amount_minor for line in lines)
-        seq = store.db.execute(
-            "INSERT INTO sequences (name, last) VALUES ('refund', 1)"
-            " ON CONFLICT (name) DO UPDATE SET last = last + 1 RETURNING last"
-        ).fetchone()[0]
+        seq = store.next_number("refund")
         store.db.execute(
             "INSERT INTO refunds VALUES (?,?,?,?,?,?,?)",
             (refund_id, seq, current.sale_id, at, staff_id, current.currency, total),

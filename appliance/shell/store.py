@@ -23,6 +23,10 @@ from appliance.core.products import Product
 from appliance.core.promotion_codec import from_dict, to_dict
 from appliance.core.promotions import Rule, gtins_of
 from appliance.shell.schema import MIGRATIONS, SCHEMA_VERSION
+from appliance.shell.store_health import HighWater, hwm_path
+
+MARKED_SEQUENCES = ("sale", "refund")
+HWM_SYNC_EVERY = 10
 
 
 class StoreError(Exception):
@@ -57,6 +61,10 @@ class Store:
         # would cost milliseconds. None = not known (at open, after a rollback).
         self._outbox_rows: int | None = None
         self._outbox_change = 0
+        # numbers that must never repeat, also after a backup is restored: their high-water
+        # mark lives beside the database (store_health.HighWater), outside any backup of it
+        self._hwm: HighWater | None = None
+        self._taken: dict[str, int] = {}
 
     @classmethod
     def open(cls, path: str | Path) -> Store:
@@ -73,9 +81,39 @@ class Store:
             raise StoreError(f"cannot open the store at {path}: {exc}") from exc
         store = cls(db, path)
         store._migrate()
+        if path != ":memory:":
+            try:
+                store._hwm = HighWater.open(hwm_path(path))
+            except OSError as exc:
+                db.close()
+                raise StoreError(f"cannot open the sequence mark beside {path}: {exc}") from exc
+            store._lift_sequences()
         return store
 
+    def _lift_sequences(self) -> None:
+        """After a restored backup the database is behind numbers already used: continue
+        above the mark, so no sale or refund number is ever handed out twice."""
+        assert self._hwm is not None
+        used = dict(self._db.execute("SELECT name, last FROM sequences").fetchall())
+        behind = {
+            name: n
+            for name, n in self._hwm.values.items()
+            if name in MARKED_SEQUENCES and n > used.get(name, 0)
+        }
+        if behind:
+            with self.transaction():
+                for name, n in behind.items():
+                    self._db.execute(
+                        "INSERT INTO sequences (name, last) VALUES (?, ?)"
+                        " ON CONFLICT (name) DO UPDATE SET last = max(last, excluded.last)",
+                        (name, n),
+                    )
+
     def close(self) -> None:
+        if self._hwm is not None:
+            self._hwm.sync()
+            self._hwm.close()
+            self._hwm = None
         if self._db is not None:
             self._db.close()
             self._db = None  # type: ignore[assignment]
@@ -110,10 +148,13 @@ class Store:
         """BEGIN IMMEDIATE ... COMMIT (ROLLBACK on any error). For the store's own modules."""
         self._db.execute("BEGIN IMMEDIATE")
         self._outbox_change = 0
+        self._taken = {}
         try:
             yield
+            self._mark_taken()
         except BaseException:
-            self._db.execute("ROLLBACK")
+            if self._db.in_transaction:  # SQLITE_FULL inside a statement rolled back already
+                self._db.execute("ROLLBACK")
             raise
         try:
             self._db.execute("COMMIT")
@@ -295,7 +336,25 @@ class Store:
             " ON CONFLICT (name) DO UPDATE SET last = last + 1 RETURNING last",
             (name,),
         ).fetchone()
+        if name in MARKED_SEQUENCES:
+            self._taken[name] = int(row[0])
         return int(row[0])
+
+    def next_number(self, name: str) -> int:
+        """The next number of a sequence (sale, refund, ...); call inside a transaction."""
+        return self._next(name)
+
+    def _mark_taken(self) -> None:
+        """Before COMMIT: write the numbers this transaction takes to the mark file. The
+        write costs microseconds; it is fsync'd every HWM_SYNC_EVERY numbers and at close,
+        so the mark is on disk long before anyone could restore a backup."""
+        if self._hwm is None or not self._taken:
+            return
+        sync = any(n % HWM_SYNC_EVERY == 0 for n in self._taken.values())
+        try:
+            self._hwm.reserve(self._taken, sync=sync)
+        except OSError as exc:
+            raise StoreError(f"the sequence mark cannot be written: {exc}") from exc
 
     def _stock_alert(
         self, gtin: str, level: int, sold: int, kiosk_id: str, at: str, synced: bool
