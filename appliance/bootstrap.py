@@ -6,6 +6,7 @@ a fallback for missing hardware.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
@@ -211,12 +212,7 @@ def build(
     scanner: ScannerPort
     printer: ReceiptPrinter
     terminal: CardTerminal
-    if d.scanner == "sim":
-        scanner = SimScanner(mono)
-    else:
-        raise DeviceUnavailable(
-            f'scanner adapter {d.scanner!r} is not built yet; set devices.scanner = "sim"'
-        )
+    scanner = SimScanner(mono) if d.scanner == "sim" else _real_scanner(config, mono)
     if d.printer == "sim":
         printer = SimReceiptPrinter(
             monotonic=mono, store_name=config.kiosk.store_name, locale=config.kiosk.locale
@@ -322,6 +318,33 @@ def _initial_state(store: Store, rules: Rules) -> KioskState:
         return state
     log.info("restored an open sale of %d items", restored.basket.item_count)
     return restored
+
+
+def _real_scanner(config: Config, mono: Callable[[], float]) -> ScannerPort:
+    from drivers.scanner_decode import ScanDecoder
+    from drivers.scanner_evdev import EvdevScanner
+    from drivers.scanner_serial import SerialScanner
+
+    s = config.scanner
+    try:
+        if config.devices.scanner == "serial":
+            if not s.serial_port:
+                raise ValueError("scanner.serial_port is not set")
+            return SerialScanner(
+                s.serial_port,
+                s.serial_baudrate,
+                monotonic=mono,
+                aim_prefix=s.aim_prefix,
+                fnc1=s.fnc1,
+                reconnect_s=s.reconnect_s,
+            )
+        if not s.device:
+            raise ValueError("scanner.device is not set (/dev/input/by-id/... or vvvv:pppp)")
+        terminator: Any = s.terminator
+        decoder = ScanDecoder(s.layout, terminator, s.gap_s, s.aim_prefix, fnc1=s.fnc1)
+        return EvdevScanner(s.device, decoder, mono, s.reconnect_s)
+    except ValueError as exc:
+        raise DeviceUnavailable(f"scanner: {exc}") from exc
 
 
 def _real_pin_factory(name: str) -> Any:

@@ -74,14 +74,42 @@ class KioskSection:
 
 @dataclass(frozen=True)
 class DevicesSection:
-    scanner: str = field(default="evdev", metadata=_choice("evdev", "sim"))
-    """Barcode scanner adapter."""
+    scanner: str = field(default="evdev", metadata=_choice("evdev", "serial", "sim"))
+    """Barcode scanner adapter: a USB keyboard-wedge scanner (evdev), a serial one, the twin."""
     printer: str = field(default="escpos-network", metadata=_choice("escpos-network", "sim"))
     """Receipt printer adapter."""
     gpio: str = field(default="lgpio", metadata=_choice("lgpio", "sim"))
     """Pin factory for the light tower, drawer, key switch and help button."""
     card_terminal: str = field(default="sim", metadata=_choice("sim"))
     """Card terminal adapter (only the simulated terminal exists so far)."""
+
+
+@dataclass(frozen=True)
+class ScannerSection:
+    """The barcode scanner (drivers/scanner_*.py); docs/config.md."""
+
+    device: str = field(
+        default="",
+        metadata=_pattern(r"(/dev/input/by-(id|path)/[^\s]+|[0-9a-fA-F]{4}:[0-9a-fA-F]{4})?"),
+    )
+    """The USB scanner: /dev/input/by-id/... (stable across replugs) or vendor:product in
+    hex ("05e0:1200"). Only this device is grabbed; a staff keyboard never is."""
+    layout: str = field(default="us", metadata=_choice("us", "de", "fr", "pl"))
+    """The keyboard layout the scanner is set to type in (fr: digits need Shift)."""
+    terminator: str = field(default="enter", metadata=_choice("enter", "tab", "none"))
+    """The suffix the scanner sends after each code; "none" ends a scan after gap_s."""
+    gap_s: float = field(default=0.1, metadata=_range(0.02, 1.0))
+    """Seconds without a key that end a scan (terminator none) or drop a stalled half scan."""
+    aim_prefix: bool = False
+    """The scanner sends an AIM symbology identifier (]E0, ]C1, ...) before each code."""
+    fnc1: str = field(default="", metadata=_pattern(r"[!-/:-@\[\\^-`{-~]?"))
+    """The character the scanner types for GS1's FNC1 (often ~ or ^), "" for none."""
+    reconnect_s: float = field(default=0.5, metadata=_range(0.1, 1.5))
+    """How often a missing scanner is looked for: a replug is back within this."""
+    serial_port: str = field(default="", metadata=_pattern(r"(/dev/[^\s]+)?"))
+    """A serial scanner's port: /dev/serial/by-id/... (devices.scanner = "serial")."""
+    serial_baudrate: int = field(default=9600, metadata=_range(1200, 921600))
+    """A serial scanner's speed (8N1)."""
 
 
 @dataclass(frozen=True)
@@ -144,6 +172,7 @@ class UiSection:
 class Config:
     kiosk: KioskSection = field(default_factory=KioskSection)
     devices: DevicesSection = field(default_factory=DevicesSection)
+    scanner: ScannerSection = field(default_factory=ScannerSection)
     printer: PrinterSection = field(default_factory=PrinterSection)
     gpio: GpioSection = field(default_factory=GpioSection)
     broker: BrokerSection = field(default_factory=BrokerSection)
