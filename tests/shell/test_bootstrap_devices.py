@@ -25,7 +25,7 @@ def _config(tmp_path: Path, **scanner: object) -> config_mod.Config:
 
 
 def test_an_unconfigured_real_scanner_is_refused_by_name(tmp_path: Path) -> None:
-    with pytest.raises(DeviceUnavailable, match="scanner.device is not set"):
+    with pytest.raises(DeviceUnavailable, match=r"scanner\.device is not set"):
         build(_config(tmp_path), SystemClock())
 
 
