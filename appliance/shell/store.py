@@ -22,7 +22,7 @@ from appliance.core.effects import SaleDraft
 from appliance.core.products import Product
 from appliance.core.promotion_codec import from_dict, to_dict
 from appliance.core.promotions import Rule, gtins_of
-from appliance.shell.schema import MIGRATIONS, SCHEMA_VERSION
+from appliance.shell.schema import MIGRATIONS, SCHEMA_VERSION, statements
 from appliance.shell.store_health import HighWater, hwm_path
 
 MARKED_SEQUENCES = ("sale", "refund")
@@ -139,7 +139,7 @@ class Store:
             )
         for number in range(version + 1, SCHEMA_VERSION + 1):
             with self.transaction():
-                for statement in _statements(MIGRATIONS[number - 1]):
+                for statement in statements(MIGRATIONS[number - 1]):
                     self._db.execute(statement)
                 self._db.execute(f"PRAGMA user_version={number}")
 
@@ -531,16 +531,3 @@ def sale_body(sale_id: str, seq: int, draft: SaleDraft) -> dict[str, object]:
 
 def _product(row: tuple[Any, ...]) -> Product:
     return Product(row[0], row[1], row[2], row[3], row[4], bool(row[5]), row[6], row[7])
-
-
-def _statements(script: str) -> list[str]:
-    """Split a migration into statements; a trigger's body holds ';' of its own."""
-    out: list[str] = []
-    buffer = ""
-    for piece in script.split(";"):
-        buffer += piece + ";"
-        if sqlite3.complete_statement(buffer):
-            if buffer.strip(" \n;"):
-                out.append(buffer.strip())
-            buffer = ""
-    return out

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from appliance import wire
-from appliance.shell.schema import MIGRATIONS, SCHEMA_VERSION
+from appliance.shell.schema import MIGRATIONS, SCHEMA_VERSION, statements
 
 if TYPE_CHECKING:  # store.py imports this module for the high-water mark
     from appliance.shell.store import Store
@@ -595,7 +595,7 @@ def _build(path: Path, salvage: _Salvage) -> None:
         db.execute("PRAGMA foreign_keys=ON")
         db.execute("BEGIN IMMEDIATE")
         for number in range(1, version + 1):
-            for statement in _statements(MIGRATIONS[number - 1]):
+            for statement in statements(MIGRATIONS[number - 1]):
                 db.execute(statement)
         db.execute(f"PRAGMA user_version={version}")
         for table in _parents_first(db):
@@ -646,18 +646,6 @@ def _any_row(row: dict[str, Any]) -> bool:
 
 
 _VALID: dict[str, Callable[[dict[str, Any]], bool]] = {"outbox": _outbox_row_whole}
-
-
-def _statements(script: str) -> list[str]:
-    out: list[str] = []
-    buffer = ""
-    for piece in script.split(";"):
-        buffer += piece + ";"
-        if sqlite3.complete_statement(buffer):
-            if buffer.strip(" \n;"):
-                out.append(buffer.strip())
-            buffer = ""
-    return out
 
 
 def _parents_first(db: sqlite3.Connection) -> list[str]:
