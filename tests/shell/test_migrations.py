@@ -15,9 +15,8 @@ import pytest
 from appliance.core.barcodes import DEFAULT_RULES
 from appliance.core.promotions import Promotion
 from appliance.shell import catalog_import
-from appliance.shell.schema import MIGRATIONS, SCHEMA_VERSION
+from appliance.shell.schema import MIGRATIONS, SCHEMA_VERSION, statements
 from appliance.shell.store import Store, StoreError
-from appliance.shell.store import _statements as statements
 
 MILK = "05900012345074"
 BREAD = "05900012345425"
