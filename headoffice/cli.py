@@ -1,4 +1,5 @@
-"""`headoffice ingest` runs the ingest service; `headoffice sales` prints the stored sales."""
+"""`headoffice ingest` runs the ingest service; `sales` and `fleet` print what it stored;
+`keygen` and `send` make the command key and sign and publish commands to kiosks."""
 
 from __future__ import annotations
 
@@ -8,10 +9,14 @@ import logging
 import os
 import signal
 import sys
+import time
 from dataclasses import asdict
 from pathlib import Path
 from types import FrameType
 
+from appliance import commands as kiosk_commands
+from headoffice import commands as ho_commands
+from headoffice import fleet
 from headoffice.db import LedgerError, SqliteLedger
 from headoffice.ingest import Ingest
 
@@ -25,9 +30,8 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    if args.command == "ingest":
-        return _ingest(args)
-    return _sales(args)
+    handlers = {"ingest": _ingest, "sales": _sales, "fleet": _fleet, "keygen": _keygen}
+    return handlers.get(args.command, _send)(args)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,6 +48,23 @@ def _parser() -> argparse.ArgumentParser:
     sales = commands.add_parser("sales", help="print the stored sales")
     sales.add_argument("--db", required=True, type=Path, metavar="PATH", help="ledger file")
     sales.add_argument("--json", action="store_true", help="a JSON list instead of a table")
+
+    view = commands.add_parser("fleet", help="print every kiosk: presence, health, sales today")
+    view.add_argument("--db", required=True, type=Path, metavar="PATH", help="ledger file")
+    view.add_argument("--json", action="store_true", help="a JSON list instead of a table")
+
+    keygen = commands.add_parser("keygen", help="make the key pair that signs commands")
+    keygen.add_argument("--out", required=True, type=Path, metavar="DIR", help="where to write")
+
+    send = commands.add_parser("send", help="sign and publish a command to a kiosk")
+    send.add_argument("kiosk", metavar="KIOSK", help="a kiosk id, or group:<store id>")
+    send.add_argument("kind", metavar="KIND", choices=kiosk_commands.KINDS)
+    send.add_argument("--body", default="{}", metavar="JSON", help="the body (default {})")
+    send.add_argument("--expires-in", type=int, metavar="S", help="lifetime in seconds")
+    send.add_argument("--key", type=Path, default=Path(ho_commands.KEY_FILE), metavar="FILE")
+    send.add_argument("--broker", required=True, type=_host_port, metavar="HOST:PORT")
+    send.add_argument("--wait", action="store_true", help="wait for the kiosk's result")
+    send.add_argument("--timeout", type=float, default=30.0, metavar="S", help="for --wait")
     return parser
 
 
@@ -96,3 +117,71 @@ def _sales(args: argparse.Namespace) -> int:
         # `headoffice sales | head`: the reader left; say nothing more (Python docs, SIGPIPE)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
+
+
+def _fleet(args: argparse.Namespace) -> int:
+    if not args.db.is_file():
+        log.error("no ledger at %s", args.db)
+        return 1
+    try:
+        with SqliteLedger.open(args.db) as ledger:
+            rows = fleet.fleet(ledger.kiosk_states())
+    except (LedgerError, ValueError) as exc:
+        log.error("%s", exc)
+        return 1
+    try:
+        print(fleet.to_json(rows) if args.json else fleet.render_table(rows))
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
+
+
+def _keygen(args: argparse.Namespace) -> int:
+    try:
+        private, public = ho_commands.keygen(args.out)
+    except OSError as exc:
+        log.error("%s", exc)
+        return 1
+    key_id = kiosk_commands.key_id(kiosk_commands.load_public_key(public.read_bytes()))
+    print(f"private key {private} (keep it at head office, mode 0600)")
+    print(f"public key  {public} (install on every kiosk), key id {key_id}")
+    return 0
+
+
+def _send(args: argparse.Namespace) -> int:
+    try:
+        body = json.loads(args.body)
+    except json.JSONDecodeError as exc:
+        log.error("--body: not JSON: %s", exc)
+        return 2
+    if not isinstance(body, dict):
+        log.error("--body: expected a JSON object")
+        return 2
+    host, port = args.broker
+    try:
+        sent = ho_commands.send(
+            host,
+            port,
+            args.key,
+            args.kiosk,
+            args.kind,
+            body,
+            time.time(),
+            expires_in_s=args.expires_in,
+            wait_s=args.timeout if args.wait else None,
+        )
+    except (kiosk_commands.CommandError, ValueError) as exc:
+        log.error("not sent: %s", exc)
+        return 2
+    except ho_commands.SendError as exc:
+        log.error("not sent: %s", exc)
+        return 1
+    print(f"sent {args.kind} {sent.cmd_id} to {sent.topic} (counter {sent.counter})")
+    if not args.wait:
+        return 0
+    if sent.result is None:
+        log.error("no result from %s within %.0f s", args.kiosk, args.timeout)
+        return 1
+    r = sent.result
+    print(f"{args.kiosk}: {r['outcome']} ({r['code']}) {r['reason']}".rstrip())
+    return 0 if r["outcome"] == "applied" else 1

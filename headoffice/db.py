@@ -50,6 +50,21 @@ MIGRATIONS: tuple[str, ...] = (
         online INTEGER NOT NULL DEFAULT 0
     );
     """,
+    # version 2: the fleet view, the latest status, birth and telemetry of each kiosk
+    """
+    CREATE TABLE kiosk_state (
+        kiosk_id TEXT PRIMARY KEY,
+        online INTEGER,
+        online_since TEXT,
+        conn_seq INTEGER,
+        status_state TEXT,
+        status_at TEXT,
+        birth TEXT,
+        birth_at TEXT,
+        telemetry TEXT,
+        telemetry_at TEXT
+    );
+    """,
 )
 
 
@@ -87,11 +102,36 @@ class KioskPresence:
     online: bool
 
 
+@dataclass(frozen=True, slots=True)
+class KioskState:
+    """What head office last heard from a kiosk; times are head office's receive times."""
+
+    kiosk_id: str
+    online: bool | None  # None: no status heard yet
+    online_since: str | None  # when it last went online or offline (or reconnected)
+    conn_seq: int | None
+    status_state: str | None
+    last_seen: str | None  # the latest event, online status, birth or telemetry
+    birth: wire.Birth | None
+    birth_at: str | None
+    telemetry: wire.Telemetry | None
+    telemetry_at: str | None
+
+
 class Ledger(Protocol):
     def apply(self, envelope: wire.Envelope) -> bool:
         """Store the event (and its sale). False if it was already stored."""
 
     def set_kiosk_online(self, kiosk_id: str, online: bool) -> None: ...
+
+    def record_status(self, kiosk_id: str, status: wire.Status, replayed: bool = False) -> bool:
+        """Store it unless it is a stale death (the bdSeq rule); False if ignored."""
+
+    def record_birth(self, birth: wire.Birth, replayed: bool = False) -> None: ...
+
+    def record_telemetry(self, telemetry: wire.Telemetry) -> None: ...
+
+    def kiosk_states(self) -> list[KioskState]: ...
 
     def events(self) -> list[StoredEvent]: ...
 
@@ -236,6 +276,93 @@ class SqliteLedger:
             (kiosk_id, self._now(), int(online)),
         )
 
+    def record_status(self, kiosk_id: str, status: wire.Status, replayed: bool = False) -> bool:
+        """Store a kiosk's status unless it is a stale death; False if it was ignored.
+
+        The bdSeq rule (research §1.3): an offline status (a Will, or a goodbye) whose
+        connection counter is below the stored one belongs to an earlier connection, which
+        the broker may deliver after the next connection's online status; it is ignored.
+        An online status always counts: only a live connection publishes one.
+
+        replayed: a retained copy the broker hands a new subscription (an ingest restart),
+        which says nothing about when the kiosk was last seen.
+        """
+        db = self._conn
+        now = self._now()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            row = db.execute(
+                "SELECT online, online_since, conn_seq FROM kiosk_state WHERE kiosk_id = ?",
+                (kiosk_id,),
+            ).fetchone()
+            old_online, old_since, old_seq = row if row is not None else (None, None, None)
+            stale = (
+                not status.online
+                and status.conn_seq is not None
+                and old_seq is not None
+                and status.conn_seq < old_seq
+            )
+            if stale:
+                db.execute("ROLLBACK")
+                return False
+            changed = old_online is None or bool(old_online) != status.online
+            since = now if changed or status.conn_seq != old_seq else old_since
+            db.execute(
+                "INSERT INTO kiosk_state (kiosk_id, online, online_since, conn_seq,"
+                " status_state, status_at) VALUES (?,?,?,?,?,?) ON CONFLICT (kiosk_id) DO UPDATE"
+                " SET online = excluded.online, online_since = excluded.online_since,"
+                " conn_seq = excluded.conn_seq, status_state = excluded.status_state,"
+                " status_at = excluded.status_at",
+                (kiosk_id, int(status.online), since, status.conn_seq, status.state, now),
+            )
+            self._touch(kiosk_id, now, status.online, seen=status.online and not replayed)
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+        return True
+
+    def record_birth(self, birth: wire.Birth, replayed: bool = False) -> None:
+        """The latest birth; a replayed retained copy of the stored one changes nothing."""
+        self._record_latest("birth", birth.kiosk_id, birth.to_json().decode(), not replayed)
+
+    def record_telemetry(self, telemetry: wire.Telemetry) -> None:
+        self._record_latest("telemetry", telemetry.kiosk_id, telemetry.to_json().decode(), True)
+
+    def _record_latest(self, what: str, kiosk_id: str, payload: str, seen: bool) -> None:
+        db = self._conn
+        now = self._now()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute(  # `what` is one of two literals above, never input
+                f"INSERT INTO kiosk_state (kiosk_id, {what}, {what}_at) VALUES (?,?,?)"
+                f" ON CONFLICT (kiosk_id) DO UPDATE SET {what} = excluded.{what},"
+                f" {what}_at = CASE WHEN {what} IS excluded.{what} THEN {what}_at"
+                f" ELSE excluded.{what}_at END",
+                (kiosk_id, payload, now),
+            )
+            self._touch(kiosk_id, now, None, seen=seen)
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def _touch(self, kiosk_id: str, now: str, online: bool | None, seen: bool) -> None:
+        """kiosks.online (when a status says) and last_seen (when the kiosk itself spoke
+        just now: not a Will, which is the broker's, nor a replayed retained message)."""
+        self._conn.execute(
+            "INSERT INTO kiosks (kiosk_id, last_seen, online)"
+            " VALUES (:kiosk, :seen_at, coalesce(:online, 0)) ON CONFLICT (kiosk_id) DO UPDATE"
+            " SET last_seen = CASE WHEN :seen THEN excluded.last_seen ELSE last_seen END,"
+            " online = coalesce(:online, online)",
+            {
+                "kiosk": kiosk_id,
+                "seen_at": now if seen else "",  # "": never seen live yet
+                "seen": seen,
+                "online": None if online is None else int(online),
+            },
+        )
+
     # -- reads -------------------------------------------------------------------------
 
     def events(self) -> list[StoredEvent]:
@@ -259,3 +386,32 @@ class SqliteLedger:
             "SELECT kiosk_id, last_seen, online FROM kiosks ORDER BY kiosk_id"
         )
         return [KioskPresence(r[0], r[1], bool(r[2])) for r in rows]
+
+    def kiosk_states(self) -> list[KioskState]:
+        """Every kiosk heard of (by event or status), in kiosk id order."""
+        seen = dict(self._conn.execute("SELECT kiosk_id, last_seen FROM kiosks"))
+        rows = {
+            r[0]: r
+            for r in self._conn.execute(
+                "SELECT kiosk_id, online, online_since, conn_seq, status_state,"
+                " birth, birth_at, telemetry, telemetry_at FROM kiosk_state"
+            )
+        }
+        states = []
+        for kiosk_id in sorted(seen.keys() | rows.keys()):
+            r = rows.get(kiosk_id) or (kiosk_id, None, None, None, None, None, None, None, None)
+            states.append(
+                KioskState(
+                    kiosk_id=kiosk_id,
+                    online=None if r[1] is None else bool(r[1]),
+                    online_since=r[2],
+                    conn_seq=r[3],
+                    status_state=r[4],
+                    last_seen=seen.get(kiosk_id) or None,
+                    birth=None if r[5] is None else wire.parse_birth(r[5].encode()),
+                    birth_at=r[6],
+                    telemetry=None if r[7] is None else wire.parse_telemetry(r[7].encode()),
+                    telemetry_at=r[8],
+                )
+            )
+        return states

@@ -7,6 +7,9 @@ The broker's in-flight limit for this client bounds the queue.
 
 A duplicate event is acked again (the kiosk may have missed the first ack). A malformed
 message is logged and dropped: never stored, never acked at the application level.
+
+Every ingest also keeps the latest status (by the bdSeq rule, `SqliteLedger.record_status`),
+birth and telemetry of each kiosk for `headoffice fleet`; these need no ack.
 """
 
 from __future__ import annotations
@@ -39,12 +42,13 @@ CLOSE_TIMEOUT_S = 5.0
 
 @dataclass(frozen=True, slots=True)
 class _Received:
-    kind: str  # "event" | "status"
+    kind: str  # "event" | "status" | "birth" | "telemetry"
     topic: str
     payload: bytes
     mid: int
     qos: int
     connection: int  # a mid means something only on the connection it came in on
+    retained: bool = False  # a retained copy handed to a new subscription, not news
 
 
 class Ingest:
@@ -94,6 +98,8 @@ class Ingest:
         client.on_message = self._on_unexpected
         client.message_callback_add(wire.ALL_EVENTS_FILTER, self._on_event)
         client.message_callback_add(wire.ALL_STATUS_FILTER, self._on_status)
+        client.message_callback_add(wire.ALL_BIRTH_FILTER, self._on_birth)
+        client.message_callback_add(wire.ALL_TELEMETRY_FILTER, self._on_telemetry)
         self._client = client
 
     # -- lifecycle ----------------------------------------------------------------------
@@ -144,11 +150,27 @@ class Ingest:
                 log.warning("offline state not sent: %s", exc)
         self._client.disconnect()
         self._client.loop_stop()
+        self._drop_callbacks()
         if self._worker is None or not self._worker.is_alive():
             if self._ledger is not None:
                 self._ledger.close()
         else:
             log.error("ingest worker did not finish in %.0f s", CLOSE_TIMEOUT_S)
+
+    def _drop_callbacks(self) -> None:
+        """Let the client go with this Ingest. Its callbacks are our bound methods, a cycle
+        that leaves the client to the garbage collector, and paho closes its wake-up socket
+        pair only when the client is freed (eclipse-paho/paho.mqtt.python#627)."""
+        client = self._client
+        client.on_connect = client.on_disconnect = None
+        client.on_connect_fail = client.on_subscribe = client.on_message = None
+        for topic_filter in (
+            wire.ALL_EVENTS_FILTER,
+            wire.ALL_STATUS_FILTER,
+            wire.ALL_BIRTH_FILTER,
+            wire.ALL_TELEMETRY_FILTER,
+        ):
+            client.message_callback_remove(topic_filter)
 
     def __enter__(self) -> Ingest:
         return self
@@ -195,9 +217,8 @@ class Ingest:
 
     def _handle(self, ledger: SqliteLedger, item: _Received, acks: dict[str, list[str]]) -> None:
         try:
-            if item.kind == "status":
-                kiosk_id = wire.parse_status_topic(item.topic)
-                ledger.set_kiosk_online(kiosk_id, wire.parse_online(item.payload))
+            if item.kind != "event":
+                self._handle_presence(ledger, item)
                 return
             kiosk_id, stream = wire.parse_event_topic(item.topic)
             envelope = wire.parse_envelope(item.payload)
@@ -218,6 +239,26 @@ class Ingest:
             self.rejected += 1
             log.exception("message on %s not stored", item.topic)
 
+    def _handle_presence(self, ledger: SqliteLedger, item: _Received) -> None:
+        """The latest status (by the bdSeq rule), birth or telemetry of a kiosk."""
+        kiosk_id = wire.parse_kiosk_topic(item.topic, item.kind)
+        if item.kind == "status":
+            status = wire.parse_status(item.payload)
+            if not ledger.record_status(kiosk_id, status, replayed=item.retained):
+                log.info("ignored a stale offline status of %s (older connection)", kiosk_id)
+            return
+        record = (
+            wire.parse_birth(item.payload)
+            if item.kind == "birth"
+            else wire.parse_telemetry(item.payload)
+        )
+        if record.kiosk_id != kiosk_id:
+            raise wire.WireError(f"topic says {kiosk_id}, payload {record.kiosk_id}")
+        if isinstance(record, wire.Birth):
+            ledger.record_birth(record, replayed=item.retained)
+        else:
+            ledger.record_telemetry(record)
+
     # -- network thread: queue messages, set flags ----------------------------------------
 
     def _on_connect(
@@ -232,7 +273,14 @@ class Ingest:
             log.error("broker refused the connection: %s", reason_code)
             return
         # subscribe before saying online: kiosks start sending when they see online
-        client.subscribe([(self._events_filter, 1), (wire.ALL_STATUS_FILTER, 1)])
+        client.subscribe(
+            [
+                (self._events_filter, 1),
+                (wire.ALL_STATUS_FILTER, 1),
+                (wire.ALL_BIRTH_FILTER, 1),
+                (wire.ALL_TELEMETRY_FILTER, 0),  # droppable samples: no broker queue for them
+            ]
+        )
         client.publish(wire.HEADOFFICE_STATE_TOPIC, wire.online_payload(True, _now_iso()), 1, True)
         with self._lock:
             self._connected = True
@@ -275,13 +323,25 @@ class Ingest:
     def _on_status(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         self._queue("status", client, message)
 
+    def _on_birth(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        self._queue("birth", client, message)
+
+    def _on_telemetry(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        self._queue("telemetry", client, message)
+
     def _queue(self, kind: str, client: mqtt.Client, message: mqtt.MQTTMessage) -> None:
         # an exception here would kill paho's network thread (research §2.5)
         try:
             with self._lock:
                 connection = self._connection
             received = _Received(
-                kind, message.topic, bytes(message.payload), message.mid, message.qos, connection
+                kind,
+                message.topic,
+                bytes(message.payload),
+                message.mid,
+                message.qos,
+                connection,
+                bool(message.retain),
             )
             self._inbox.put(received)
         except Exception:

@@ -182,6 +182,12 @@ class Reporter:
         self._client.disconnect()
         if self._started:
             self._client.loop_stop()
+        # Our bound methods as callbacks make a cycle that leaves the client to the garbage
+        # collector, and paho closes its wake-up socket pair only when the client is freed
+        # (eclipse-paho/paho.mqtt.python#627): break the cycle so it goes with us.
+        client = self._client
+        client.on_connect = client.on_disconnect = client.on_connect_fail = None
+        client.on_message = client.on_publish = client.on_subscribe = None
 
     def __enter__(self) -> Reporter:
         return self

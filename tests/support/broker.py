@@ -221,6 +221,9 @@ class Probe:
     def close(self) -> None:
         self._client.disconnect()
         self._client.loop_stop()
+        # break the callback cycle, or paho's socket pair waits for the garbage collector
+        # (eclipse-paho/paho.mqtt.python#627) and filterwarnings=error sees it unclosed
+        self._client.on_connect = self._client.on_subscribe = self._client.on_message = None
 
 
 def on_topic(topic: str) -> Callable[[mqtt.MQTTMessage], bool]:
