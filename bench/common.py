@@ -43,18 +43,22 @@ def time_calls(
     *,
     budget_s: float | None = None,
     min_repeats: int = 3,
+    before: Callable[[], object] | None = None,
 ) -> list[float]:
     """Wall time of each of `repeats` calls of fn, in seconds (time.perf_counter).
 
     With budget_s, stop early once budget_s seconds have been spent and at least
     min_repeats calls were timed: slow operations get fewer samples on slow machines
-    instead of a run that never ends.
+    instead of a run that never ends. With before, that is called (untimed) ahead of each
+    call.
     """
     if repeats < 1:
         raise ValueError("repeats must be 1 or more")
     samples: list[float] = []
     spent_s = 0.0
     while len(samples) < repeats:
+        if before is not None:
+            before()  # untimed: the state each call starts from
         start = time.perf_counter()
         fn()
         elapsed = time.perf_counter() - start

@@ -14,15 +14,18 @@ import statistics
 import tempfile
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from tinydb import TinyDB
 
 from appliance import wire
+from appliance.core import snapshot
 from appliance.core.barcodes import gs1_check_digit
 from appliance.core.basket import Basket
 from appliance.core.effects import SaleDraft
 from appliance.core.products import Product
+from appliance.core.state import Checkout, KioskState
 from appliance.shell.store import Store, sale_body
 from bench.common import Result, compare, median_time, time_calls
 
@@ -60,6 +63,13 @@ def sale_draft() -> SaleDraft:
     return SaleDraft("PLN", basket.lines, basket.totals(()), "card", "AUTH-4F2A91")
 
 
+def open_sale(draft: SaleDraft) -> dict[str, object] | None:
+    """The unpaid basket as the kiosk keeps it while the customer pays (the loop saves it
+    at every change; the sale's commit clears it, so each timed commit starts with one)."""
+    state = replace(KioskState(), checkout=Checkout.PAYING, basket=Basket(draft.lines))
+    return snapshot.open_sale(state)
+
+
 def sale_line(draft: SaleDraft, seq: int) -> bytes:
     """The outbox envelope the store writes for a sale, as one JSON line."""
     body = sale_body(str(uuid.uuid4()), seq, draft)
@@ -90,6 +100,8 @@ def run(
 def _measure(scratch: Path, repeats: int, sizes: list[int]) -> list[Result]:
     draft = sale_draft()
     line = sale_line(draft, 1)
+    basket = open_sale(draft)
+    assert basket is not None
     reference_ms = _append_fsync_ms(scratch / "append.jsonl", line, repeats)
 
     def against(what: str, figure_ms: float, note: str) -> Result:
@@ -101,7 +113,11 @@ def _measure(scratch: Path, repeats: int, sizes: list[int]) -> list[Result]:
         for size in (0, *sizes):
             _prefill_sales(store, draft, size)
             stored = store.sales_count()
-            samples = time_calls(lambda: store.commit_sale(draft, KIOSK_ID, WALL_AT, True), repeats)
+            samples = time_calls(
+                lambda: store.commit_sale(draft, KIOSK_ID, WALL_AT, True),
+                repeats,
+                before=lambda: store.save_open_sale(basket, WALL_AT),
+            )
             results.append(
                 against(
                     f"Sale commit, SQLite WAL synchronous=FULL, {stored:,} sales stored",

@@ -3,11 +3,9 @@ is told through the outbox, all in one transaction."""
 
 from __future__ import annotations
 
-import uuid
-
 from appliance import wire
 from appliance.core.records import RefundDraft, SoldLine, SoldSale
-from appliance.shell.store import Store, StoreError
+from appliance.shell.store import Store, StoreError, new_id
 
 
 def find_sale(store: Store, seq: int, check: str) -> SoldSale | None:
@@ -38,7 +36,7 @@ def commit_refund(
 ) -> tuple[str, int]:
     """Commit the refund; (refund id, refund number). Re-checks the caps inside the
     transaction, so two refunds of one receipt can never return more than was sold."""
-    refund_id = str(uuid.uuid4())
+    refund_id = new_id()
     with store.transaction():
         current = find_sale(store, draft.sale.seq, draft.sale.sale_id.replace("-", "")[:8])
         if current is None:
@@ -81,5 +79,5 @@ def commit_refund(
                 for ln in lines
             ],
         }
-        store.append_outbox(str(uuid.uuid4()), kiosk_id, wire.STREAM_REFUNDS, at, synced, body)
+        store.append_outbox(new_id(), kiosk_id, wire.STREAM_REFUNDS, at, synced, body)
     return refund_id, int(seq)

@@ -473,6 +473,9 @@ class _Salvage:
         if {"stream", "seq"} <= set(columns):
             for row in rows:
                 see(f"stream:{row[columns.index('stream')]}", row[columns.index("seq")])
+        if "id" in columns:
+            for row in rows:
+                see("outbox", row[columns.index("id")])
         return used
 
 

@@ -175,6 +175,9 @@ def test_a_damaged_store_is_refused_then_recovered(sold: Sold, damage: str) -> N
         draft = sale_draft(COFFEE)
         after = store.commit_sale(draft, "lane-1", "2026-11-23T12:00:00.000+00:00", True)
         assert after.seq > sold.last_seq
+        # AND its event is numbered above every salvaged one (the reporter reads on by id)
+        rows = store.outbox_pending(10_000)
+        assert max(rows, key=lambda r: r.id).event_id == after.event_id
     assert store_health.read_hwm(store_health.hwm_path(sold.path))["sale"] >= after.seq - 1
 
 

@@ -82,6 +82,12 @@ def _rows_v1(db: sqlite3.Connection, version: int) -> None:
         "INSERT INTO outbox (event_id, stream, seq, payload) VALUES ('E1', 'sales', 1, ?)",
         (b'{"sale_id": "S1"}',),
     )
+    # an event head office acknowledged: AUTOINCREMENT remembers its id, the table does not
+    db.execute(
+        "INSERT INTO outbox (event_id, stream, seq, payload) VALUES ('E2', 'stock', 1, ?)",
+        (b'{"gtin": "x"}',),
+    )
+    db.execute("DELETE FROM outbox WHERE event_id = 'E2'")
     db.execute("INSERT INTO audit (at, action, detail) VALUES (?, 'approve', 'age: 18+')", (AT,))
 
 
@@ -93,15 +99,20 @@ def _rows_v2(db: sqlite3.Connection) -> None:
     )
     db.execute("UPDATE audit SET staff_id = 'staff-1', reason = 'id seen'")
     db.execute("UPDATE sale_lines SET paid_minor = total_minor")  # v2 wrote it with the line
+    db.execute(
+        "INSERT INTO refunds VALUES ('R1', 1, 'S1', ?, 'staff-1', 'PLN', 349)", (AT,)
+    )
+    db.execute("INSERT INTO refund_lines VALUES ('R1', 1, 1, 349, ?, 500)", (MILK,))
 
 
 @pytest.mark.parametrize("version", range(1, SCHEMA_VERSION))
 def test_a_store_from_every_earlier_version_opens_with_its_rows(
     tmp_path: Path, version: int
 ) -> None:
-    """GIVEN a store written by version n (1, 2, 3) WHEN today's software opens it THEN it is
-    at the newest version and every product, promotion, sale, stock level, outbox row and
-    audit entry is still there, readable through the store's own API."""
+    """GIVEN a store written by version n (1 to 4) WHEN today's software opens it THEN it is
+    at the newest version and every product, promotion, sale, refund, stock level, outbox
+    row and audit entry is still there, readable through the store's own API; references
+    hold, the journal is still append-only and outbox ids never go back."""
     path = tmp_path / "kiosk.sqlite3"
     build(path, version)
 
@@ -127,6 +138,18 @@ def test_a_store_from_every_earlier_version_opens_with_its_rows(
             (MILK, 698)  # from version 1, version 2's migration filled paid_minor
         ]
         assert [r.event_id for r in store.outbox_pending(10)] == ["E1"]
+        assert store.db.execute("PRAGMA foreign_key_check").fetchall() == []
+        if version >= 2:
+            assert store.db.execute("SELECT refund_id, sale_id FROM refunds").fetchall() == [
+                ("R1", "S1")
+            ]
+        # ids only grow: the next event is numbered above the acknowledged E2 too
+        with store.transaction():
+            store.append_outbox("E3", "k1", "sales", AT, True, {"sale_id": "S2"})
+        [_, new] = store.outbox_pending(10)
+        assert new.event_id == "E3" and new.id > 2
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            store.db.execute("DELETE FROM sales")
         assert [a[1:3] for a in store.audit_log()] == [("approve", "age: 18+")]
         assert catalog_import.catalog_version(store) == 0
         assert catalog_import.details(store, MILK) == catalog_import.Details(None, None, {})
@@ -165,3 +188,28 @@ def test_a_store_newer_than_the_software_is_refused(tmp_path: Path) -> None:
     db.close()
     with pytest.raises(StoreError, match="newer than this software"):
         Store.open(path)
+
+
+def test_a_migration_that_would_break_a_reference_changes_nothing(tmp_path: Path) -> None:
+    """GIVEN a version-4 store holding a sale line whose sale is gone (written with foreign
+    keys off) WHEN today's software opens it THEN it refuses with the reason and the file is
+    still a whole version-4 store with its rows (the migration is one transaction)."""
+    path = tmp_path / "kiosk.sqlite3"
+    build(path, 4)
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute(
+        "INSERT INTO sale_lines (sale_id, line_no, gtin, name, quantity, unit_price_minor,"
+        " total_minor, vat_rate_bp, paid_minor) VALUES ('GONE', 1, ?, 'Milk', 1, 349, 349,"
+        " 500, 349)",
+        (MILK,),
+    )
+    db.close()
+
+    with pytest.raises(StoreError, match="migration to version 5 would break 1 references"):
+        Store.open(path)
+
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 4
+    assert db.execute("SELECT count(*) FROM sale_lines").fetchone()[0] == 2
+    assert db.execute("SELECT count(*) FROM outbox").fetchone()[0] == 1
+    db.close()

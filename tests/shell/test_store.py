@@ -4,6 +4,7 @@ an append-only journal and Z reports nobody can change."""
 from __future__ import annotations
 
 import sqlite3
+import uuid
 from pathlib import Path
 
 import pytest
@@ -110,3 +111,32 @@ def test_the_open_sale_is_cleared_by_the_sale_that_pays_it(store: Store) -> None
     assert store.load_open_sale() == {"v": 1, "basket": []}
     commit_sale(store, "k1")
     assert store.load_open_sale() is None
+
+
+def test_outbox_ids_only_grow_also_when_everything_was_acknowledged(store: Store) -> None:
+    """The reporter reads on from the last id it sent: GIVEN every event acknowledged (an
+    empty outbox) WHEN the next sale is committed, also after a reopen THEN its event's id
+    is above every id handed out before; max(id) + 1 would hand out 1 again."""
+    store.low_stock_level = 0
+    first = [commit_sale(store, "k1").event_id for _ in range(3)]
+    ids = [r.id for r in store.outbox_pending(10)]
+    assert store.mark_delivered(first) == 3 and store.outbox_depth() == 0
+    commit_sale(store, "k1")
+    [after] = store.outbox_pending(10)
+    assert after.id > max(ids)
+    store.mark_delivered([after.event_id])
+    store.close()
+    with Store.open(store.path) as reopened:
+        reopened.low_stock_level = 0
+        commit_sale(reopened, "k1")
+        [again] = reopened.outbox_pending(10)
+        assert again.id > after.id
+
+
+def test_sale_and_event_ids_are_time_ordered_uuids(store: Store) -> None:
+    """New keys land at the end of their b-trees (one page per commit, not a random one):
+    sale and event ids are version 7 UUIDs that sort in the order they were made."""
+    sales = [commit_sale(store, "k1") for _ in range(20)]
+    for ids in ([s.sale_id for s in sales], [s.event_id for s in sales]):
+        assert all(uuid.UUID(i).version == 7 for i in ids)
+        assert ids == sorted(ids) and len(set(ids)) == len(ids)
