@@ -1,10 +1,12 @@
 """The pygame shell: owns the window, turns touches into Touched events, draws the state.
 
-One thread: pygame's event queue is the only thing the main loop blocks on. Device threads
-wake it through `Loop.on_emit`, which posts a pygame user event: since pygame 2,
-`pygame.event.post` may be called from any thread (it is SDL_PushEvent, which SDL documents
-as thread-safe; pygame 2.2 deprecated `pygame.fastevent` because `pygame.event` now
-serves threads). The frame is redrawn only when the view model changes.
+One thread. The main loop blocks on the kiosk's own inbox (`Kiosk.run_once`), where device
+threads put their events, so a scan wakes it at once and its frame follows. SDL's queue
+(touches, QUIT from SIGTERM) is read between waits, every POLL_ACTIVE_S for a few seconds
+after any input and every POLL_IDLE_S otherwise: blocking in `pygame.event.wait` instead
+would cost 4 % of a core doing nothing, because SDL's dummy and KMSDRM video drivers have no
+real wait and poll every millisecond (bench/ui_idle.py). The frame is redrawn only when the
+view model changes.
 
 Staff input (which line to void, a new price and its reason, a terminal reference) is
 the UI's own state (ui.staff_input): the app keeps it in `Touchscreen`, draws the flow's
@@ -28,6 +30,7 @@ import pygame
 
 from appliance.core import checkout
 from appliance.core.events import KeyPosition, PaperState
+from appliance.core.state import KioskState
 from appliance.shell.notify import Notifier
 from ui import staff_input
 from ui.render import Renderer, hit_box_at
@@ -40,6 +43,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 IDLE_WAIT_MS = 1000
+# how often SDL's queue is read: a touch waits at most this long before the core sees it
+POLL_IDLE_S = 0.05
+POLL_ACTIVE_S = 1 / 60
+ACTIVE_FOR_S = 3.0  # after the last input, poll at the active rate this long
 DIGIT_KEYS = {getattr(pygame, f"K_{d}"): str(d) for d in range(10)} | {
     getattr(pygame, f"K_KP{d}"): str(d) for d in range(10)
 }
@@ -73,9 +80,6 @@ def run(
         pygame.display.set_caption(f"kiosk: {kiosk.config.kiosk.store_name}")
         if flags & pygame.FULLSCREEN:
             pygame.mouse.set_visible(False)  # a touch kiosk shows no pointer
-        wake = pygame.event.custom_type()
-        # set before start() so no device report can slip past without waking the loop
-        kiosk.loop.on_emit = _waker(wake)
         kiosk.start()
         if after_start is not None:
             after_start()
@@ -86,7 +90,6 @@ def run(
             screenshot.parent.mkdir(parents=True, exist_ok=True)
             pygame.image.save(screen, str(screenshot))
     finally:
-        kiosk.loop.on_emit = lambda: None
         kiosk.close()
         pygame.quit()
     return 0
@@ -104,14 +107,25 @@ class Touchscreen:
         # the core's view model the current frame was made from: touches are read against
         # it, not against a state that moved on since the frame was drawn
         self.base: ViewModel | None = None
+        # the last view made, by what it was made from: the state is immutable, so the same
+        # object with the same input is the same view (the idle loop asks 20 times a second)
+        self._made: tuple[KioskState, StaffInput, StaffInput, ViewModel, ViewModel] | None = None
 
     def view(self) -> ViewModel:
         """What to draw now: the core's view model, or the staff input flow's screen."""
         kiosk = self.kiosk
-        base = view_model(kiosk.state, locale=kiosk.config.kiosk.locale, sim=kiosk.sim is not None)
-        self.input = staff_input.follow(self.input, base)
+        state, before = kiosk.state, self.input
+        made = self._made
+        # follow() is idempotent: its own answer as the input gives the same view again
+        if made is not None and made[0] is state and before in (made[1], made[2]):
+            self.input, self.base = made[2], made[3]
+            return made[4]
+        base = view_model(state, locale=kiosk.config.kiosk.locale, sim=kiosk.sim is not None)
+        self.input = staff_input.follow(before, base)
         self.base = base
-        return staff_input.present(self.input, base)
+        shown = staff_input.present(self.input, base)
+        self._made = (state, before, self.input, base, shown)
+        return shown
 
     def draw(self) -> ViewModel:
         vm = self.view()
@@ -129,17 +143,6 @@ class Touchscreen:
             self.kiosk.loop.emit(event)
 
 
-def _waker(event_type: int) -> Callable[[], None]:
-    def wake() -> None:
-        try:
-            pygame.event.post(pygame.event.Event(event_type))
-        except pygame.error:
-            # the display is shutting down; the loop drains the inbox on its own
-            log.debug("could not post a wake-up event", exc_info=True)
-
-    return wake
-
-
 def _main_loop(
     kiosk: Kiosk,
     screen: pygame.Surface,
@@ -150,6 +153,7 @@ def _main_loop(
     touchscreen = Touchscreen(kiosk, screen, renderer)
     shown: ViewModel | None = None
     redraw = True
+    active_until = 0.0
     while True:
         vm = touchscreen.view()
         if redraw or vm != shown:
@@ -163,9 +167,14 @@ def _main_loop(
         timeout_ms = _timeout_ms(kiosk, ends_at)
         if timeout_ms is None:
             return
-        # wait(0) would block for ever: a deadline already due only polls
-        first = pygame.event.wait(timeout_ms) if timeout_ms > 0 else pygame.event.poll()
-        for event in [first, *pygame.event.get()]:
+        now = time.monotonic()
+        poll_s = POLL_ACTIVE_S if now < active_until else POLL_IDLE_S
+        # blocks on the inbox: a device event (or the core's deadline) ends the wait at once
+        kiosk.run_once(min(timeout_ms / 1000, poll_s))
+        events = pygame.event.get()
+        if events:
+            active_until = time.monotonic() + ACTIVE_FOR_S
+        for event in events:
             if event.type == pygame.QUIT:
                 return
             # Escape is the simulator's; a keyboard plugged into a real kiosk must not stop it
@@ -178,7 +187,8 @@ def _main_loop(
             if event.type in (pygame.WINDOWEXPOSED, pygame.VIDEOEXPOSE):
                 redraw = True
             _handle(touchscreen, event)
-        kiosk.run_once(0)
+        if events:
+            kiosk.run_once(0)  # a touch's event is stepped before the next frame
 
 
 def _timeout_ms(kiosk: Kiosk, ends_at: float | None) -> int | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import queue
 from collections import deque
-from collections.abc import Callable
 from typing import Any
 
 from appliance.core import checkout, snapshot
@@ -33,14 +32,11 @@ class Loop:
         self._lamp: Lamp | None = None
         self._open_sale: dict[str, Any] | None = snapshot.open_sale(state)
         self.rejected: list[checkout.IllegalTransition] = []
-        # called (from any thread) after an event is queued: the UI wakes its pygame loop
-        self.on_emit: Callable[[], None] = lambda: None
         self._show_lamp()
 
     def emit(self, event: Event) -> None:
         """Thread-safe: queue an event for the main loop."""
         self._inbox.put(event)
-        self.on_emit()
 
     def process_pending(self) -> int:
         """Step every queued event (and what they lead to). Returns how many were stepped."""

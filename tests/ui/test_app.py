@@ -319,3 +319,31 @@ def test_staff_void_a_line_by_touch_and_the_key_turned_back_ends_a_flow(kiosk: K
     settle(kiosk, lambda: kiosk.state.key is KeyPosition.NORMAL)
     assert screen.view().screen == "scanning"
     assert screen.input.step is staff_input.Step.MENU
+
+
+def test_an_unchanged_kiosk_is_not_made_into_a_view_again(
+    kiosk: Kiosk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The idle loop asks for the view 20 times a second: GIVEN a kiosk whose state did not
+    change WHEN the view is asked for again THEN it is the same view, made once; a scan (a
+    new state) makes a new one."""
+    made: list[str] = []
+    real = ui.app.view_model
+
+    def counting(*args: object, **kwargs: object) -> ViewModel:
+        vm = real(*args, **kwargs)  # type: ignore[arg-type]
+        made.append(vm.screen)
+        return vm
+
+    monkeypatch.setattr(ui.app, "view_model", counting)
+    kiosk.start()
+    settle(kiosk, lambda: not kiosk.state.devices.drawer_open)
+    screen = _screen(kiosk)
+    first = screen.view()
+    assert all(screen.view() is first for _ in range(50))
+    assert made == ["welcome"]  # the one made by _screen's draw
+    assert kiosk.sim is not None
+    kiosk.sim.scanner.scan(MILK)
+    settle(kiosk, lambda: kiosk.state.basket.item_count == 1)
+    assert screen.view().screen == "scanning" and made[-1] == "scanning"
+    assert screen.view() is screen.view() and made.count("scanning") == 1
