@@ -22,6 +22,7 @@ debian-deps: ## install the Debian packages the kiosk and its tests need (as roo
 	$(PY) -c 'import sysconfig,os,sys; sys.exit(not os.path.exists(sysconfig.get_paths()["include"]+"/Python.h"))' \
 	  || missing="$$missing python3-dev"; \
 	[ -e /usr/include/linux/input.h ] || missing="$$missing linux-libc-dev"; \
+	ldconfig -p | grep -q 'libusb-1.0.so.0 ' || missing="$$missing libusb-1.0-0"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  if [ "$$(id -u)" != 0 ]; then echo "run as root, or: sudo apt-get install$$missing" >&2; exit 1; fi; \

@@ -218,15 +218,7 @@ def build(
             monotonic=mono, store_name=config.kiosk.store_name, locale=config.kiosk.locale
         )
     else:
-        from drivers.printer_escpos import NetworkReceiptPrinter
-
-        printer = NetworkReceiptPrinter(
-            host=config.printer.host,
-            port=config.printer.port,
-            timeout_s=config.printer.timeout_s,
-            monotonic=mono,
-            locale=config.kiosk.locale,
-        )
+        printer = _real_printer(config, mono)
     terminal = SimCardTerminal(mono, delay_s=terminal_delay_s)
     speaker = SimSpeaker()
     if sim:
@@ -243,6 +235,7 @@ def build(
         cash_rounding_minor=config.kiosk.cash_rounding_minor,
         store_fault=store_fault,
         outbox_limit=config.kiosk.outbox_limit,
+        drawer_alarm_s=config.gpio.drawer_alarm_s,
     )
     runner = Runner(
         Ports(printer, terminal, drawer, speaker),
@@ -345,6 +338,36 @@ def _real_scanner(config: Config, mono: Callable[[], float]) -> ScannerPort:
         return EvdevScanner(s.device, decoder, mono, s.reconnect_s)
     except ValueError as exc:
         raise DeviceUnavailable(f"scanner: {exc}") from exc
+
+
+def _real_printer(config: Config, mono: Callable[[], float]) -> ReceiptPrinter:
+    from drivers.printer_escpos import EscPosReceiptPrinter
+    from drivers.printer_transports import (
+        NetworkTransport,
+        SerialTransport,
+        Transport,
+        UsbTransport,
+    )
+
+    p = config.printer
+    transport: Transport
+    try:
+        if config.devices.printer == "escpos-serial":
+            if not p.serial_port:
+                raise ValueError("printer.serial_port is not set")
+            transport = SerialTransport(p.serial_port, p.serial_baudrate)
+        elif config.devices.printer == "escpos-usb":
+            if not (p.usb_vendor and p.usb_product):
+                raise ValueError("printer.usb_vendor and printer.usb_product are not set")
+            in_ep, out_ep = int(p.usb_in_ep, 16), int(p.usb_out_ep, 16)
+            transport = UsbTransport(p.usb_vendor, p.usb_product, in_ep, out_ep)
+        else:
+            transport = NetworkTransport(p.host, p.port)
+    except ValueError as exc:
+        raise DeviceUnavailable(f"printer: {exc}") from exc
+    return EscPosReceiptPrinter(
+        transport, monotonic=mono, timeout_s=p.timeout_s, locale=config.kiosk.locale
+    )
 
 
 def _real_pin_factory(name: str) -> Any:

@@ -76,8 +76,12 @@ class KioskSection:
 class DevicesSection:
     scanner: str = field(default="evdev", metadata=_choice("evdev", "serial", "sim"))
     """Barcode scanner adapter: a USB keyboard-wedge scanner (evdev), a serial one, the twin."""
-    printer: str = field(default="escpos-network", metadata=_choice("escpos-network", "sim"))
-    """Receipt printer adapter."""
+    printer: str = field(
+        default="escpos-network",
+        metadata=_choice("escpos-network", "escpos-serial", "escpos-usb", "sim"),
+    )
+    """Receipt printer adapter: ESC/POS over the network (port 9100), a serial line or USB;
+    the twin."""
     gpio: str = field(default="lgpio", metadata=_choice("lgpio", "sim"))
     """Pin factory for the light tower, drawer, key switch and help button."""
     card_terminal: str = field(default="sim", metadata=_choice("sim"))
@@ -112,6 +116,9 @@ class ScannerSection:
     """A serial scanner's speed (8N1)."""
 
 
+_USB_ID = r"((?!0000)[0-9a-fA-F]{4})?"  # 0000 would match any device
+
+
 @dataclass(frozen=True)
 class PrinterSection:
     host: str = "127.0.0.1"
@@ -120,6 +127,19 @@ class PrinterSection:
     """Network printer TCP port."""
     timeout_s: float = field(default=5.0, metadata=_range(0.1, 60))
     """Every printer write and status read gives up after this many seconds."""
+    serial_port: str = field(default="", metadata=_pattern(r"(/dev/[^\s]+)?"))
+    """A serial printer's port: /dev/serial/by-id/... (escpos-serial)."""
+    serial_baudrate: int = field(default=9600, metadata=_range(1200, 115200))
+    """A serial printer's speed (8N1), as set on the printer (its self-test page shows it)."""
+    usb_vendor: str = field(default="", metadata=_pattern(_USB_ID))
+    """A USB printer's vendor id, 4 hex digits as lsusb shows it ("04b8": Epson) (escpos-usb)."""
+    usb_product: str = field(default="", metadata=_pattern(_USB_ID))
+    """A USB printer's product id, 4 hex digits as lsusb shows it ("0e15")."""
+    usb_in_ep: str = field(default="82", metadata=_pattern(r"8[1-9a-fA-F]"))
+    """The USB printer's bulk IN endpoint in hex (lsusb -v, bEndpointAddress): status
+    answers come back on it."""
+    usb_out_ep: str = field(default="01", metadata=_pattern(r"0[1-9a-fA-F]"))
+    """The USB printer's bulk OUT endpoint in hex (often 01; 02 or 03 on some models)."""
 
 
 @dataclass(frozen=True)
@@ -132,18 +152,28 @@ class GpioSection:
     """Light tower amber lamp."""
     tower_green: int = field(default=22, metadata=_range(2, 27))
     """Light tower green lamp."""
+    tower_buzzer: int = field(default=23, metadata=_range(2, 27))
+    """Light tower buzzer (active high): pulses during the drawer alarm, silent otherwise."""
     drawer_solenoid: int = field(default=24, metadata=_range(2, 27))
     """Cash drawer solenoid driver input (active high)."""
     drawer_sensor: int = field(default=25, metadata=_range(2, 27))
     """Cash drawer switch to ground: closed drawer pulls the pin low."""
     key_switch: int = field(default=5, metadata=_range(2, 27))
     """Staff key switch to ground: staff position pulls the pin low."""
+    key_positions: int = field(default=2, metadata=_range(2, 3))
+    """Positions of the key switch: 2 (normal, staff) or 3 (normal, staff, service)."""
+    key_switch_2: int = field(default=16, metadata=_range(2, 27))
+    """Second key switch contact to ground (key_positions = 3): service pulls it low."""
+    key_debounce_s: float = field(default=0.05, metadata=_range(0.01, 0.5))
+    """The key's contacts must rest this many seconds before a turn counts."""
     help_button: int = field(default=6, metadata=_range(2, 27))
     """Customer help button to ground."""
     drawer_pulse_s: float = field(default=0.2, metadata=_range(0.05, 1.0))
     """Solenoid pulse length in seconds (most drawers want 100-250 ms; longer burns coils)."""
     blink_s: float = field(default=0.5, metadata=_range(0.1, 2.0))
     """Half-period of a blinking lamp, seconds."""
+    drawer_alarm_s: float = field(default=30.0, metadata=_range(5, 600))
+    """Seconds the cash drawer may stay open before the drawer alarm (tower and screen)."""
 
 
 @dataclass(frozen=True)

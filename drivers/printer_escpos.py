@@ -1,13 +1,15 @@
-"""Receipt printer on the network (raw TCP, port 9100) through python-escpos.
+"""Receipt printer through python-escpos, over TCP (port 9100), a serial line or USB.
 
-One daemon worker thread owns the connection; `print_receipt` only queues, so the main
-loop never waits on paper. For each receipt the worker (re)connects, reads the real-time
-status (DLE EOT 1, 2, 4), refuses to print when the paper is out, the cover is open or
-the printer does not answer, sends the receipt in one bounded write, asks `GS r 1`
-(answered only once the data before it has been processed) to confirm, reads the
-status again, and reports ReceiptPrinted or PrintFailed. A receipt that cannot print is
-dropped, never retried: the sale is committed, and a backlog printing itself when paper
-is loaded is what field reports warn about (wwandreww/esc_pos_printer#108).
+The link is a drivers.printer_transports.Transport (NetworkTransport, SerialTransport,
+UsbTransport); everything else here is the same for all three. One daemon worker thread
+owns the connection; `print_receipt` only queues, so the main loop never waits on paper.
+For each receipt the worker (re)connects, reads the real-time status (DLE EOT 1, 2, 4),
+refuses to print when the paper is out, the cover is open or the printer does not
+answer, sends the receipt in one bounded write, asks `GS r 1` (answered only once the
+data before it has been processed) to confirm, reads the status again, and reports
+ReceiptPrinted or PrintFailed. A receipt that cannot print is dropped, never retried: the
+sale is committed, and a backlog printing itself when paper is loaded is what field
+reports warn about (wwandreww/esc_pos_printer#108).
 
 Status bits (Epson ESC/POS reference, DLE EOT; TM-T88III reference p. 304 for n=4,
 TM-L60II p. 1217 for n=2; GS r as in the TM-U220 reference). Each DLE EOT answer has
@@ -22,22 +24,19 @@ a missing (timeout), empty or malformed answer is a fault, never OK.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import queue
-import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from types import TracebackType
 
-from escpos.printer import Network
-
 from appliance.core.events import PaperState, PrinterStatusChanged, PrintFailed, ReceiptPrinted
 from appliance.core.receipt import Receipt
 from appliance.core.records import Document
 from appliance.ports import Emit
+from drivers.printer_transports import Transport
 from drivers.receipt_layout import Printable, ReceiptLayout
 
 log = logging.getLogger(__name__)
@@ -143,13 +142,12 @@ class _Kick:
 _STOP = object()
 
 
-class NetworkReceiptPrinter:
-    """The ReceiptPrinter port over TCP. Every socket operation is bounded by `timeout_s`."""
+class EscPosReceiptPrinter:
+    """The ReceiptPrinter port over one transport. Every write and read is bounded."""
 
     def __init__(
         self,
-        host: str,
-        port: int = 9100,
+        transport: Transport,
         *,
         monotonic: Monotonic,
         timeout_s: float = 5.0,
@@ -169,7 +167,7 @@ class NetworkReceiptPrinter:
         status when idle (None: only around jobs). Receipts older than `max_age_s` and
         drawer kicks older than `kick_max_age_s` (Odoo: 12 s) are dropped, not sent late.
         """
-        self._host, self._port = host, port
+        self._transport = transport
         self._monotonic = monotonic
         self._timeout_s = timeout_s
         self._layout = layout or ReceiptLayout(locale=locale)
@@ -185,8 +183,7 @@ class NetworkReceiptPrinter:
         self._thread: threading.Thread | None = None
         self._closing = threading.Event()
         self._lock = threading.Lock()
-        self._printer = Network(host, port, timeout_s, profile=profile)
-        self._sock: socket.socket | None = None
+        self._connected = False
         self._last: PrinterStatus | None = None
 
     # --- the port (main thread) ---
@@ -226,7 +223,7 @@ class NetworkReceiptPrinter:
                 self._jobs.put(_Kick(command, self._monotonic()))
 
     def close(self) -> None:
-        """Stop the worker (finishing the job in hand, bounded) and close the socket."""
+        """Stop the worker (finishing the job in hand, bounded) and close the link."""
         with self._lock:
             if self._closing.is_set():
                 return
@@ -236,7 +233,7 @@ class NetworkReceiptPrinter:
         if thread is not None:
             thread.join(timeout=self._timeout_s)
             if thread.is_alive():
-                self._abort()  # unblock a socket call; every call is bounded anyway
+                self._transport.abort()  # unblock a call; every call is bounded anyway
                 thread.join(timeout=self._timeout_s)
         else:
             self._disconnect()
@@ -246,7 +243,7 @@ class NetworkReceiptPrinter:
             return PrinterFault.CLOSED
         return PrinterFault.BUSY if self._jobs.qsize() >= self._max_queued else None
 
-    def __enter__(self) -> NetworkReceiptPrinter:
+    def __enter__(self) -> EscPosReceiptPrinter:
         return self
 
     def __exit__(
@@ -334,12 +331,13 @@ class NetworkReceiptPrinter:
         return status
 
     def _read_status(self) -> PrinterStatus:
-        if self._sock is None:
+        if not self._connected:
             try:
-                self._connect()
-            except OSError as exc:
-                log.warning("printer %s:%s: %s", self._host, self._port, exc)
+                self._transport.open(self._timeout_s)
+            except OSError as exc:  # logged as text: a kept record must not keep the link
+                log.warning("printer %s: %s", self._transport.name, str(exc))
                 return unknown_status(PrinterFault.CANNOT_CONNECT)
+            self._connected = True
         answers: list[int] = []
         for n in (1, 2, 4):
             answer = self._ask(DLE_EOT + bytes([n]), self._timeout_s)
@@ -352,28 +350,16 @@ class NetworkReceiptPrinter:
             self._disconnect()
         return status
 
-    def _connect(self) -> None:
-        # Not Network.open(): it drops the socket unclosed when connect fails.
-        sock = socket.create_connection((self._host, self._port), timeout=self._timeout_s)
-        self._printer.device = sock
-        self._sock = sock
-
     def _disconnect(self) -> None:
-        if self._sock is not None:
-            self._sock = None
-            self._printer.close()  # shutdown + close; forgets the socket
-
-    def _abort(self) -> None:
-        sock = self._sock
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
+        if self._connected:
+            self._connected = False
+            self._transport.close()
 
     def _write(self, data: bytes) -> bool:
         try:
-            self._printer._raw(data)  # socket.sendall, bounded by the socket timeout
+            self._transport.write(data)
         except OSError as exc:
-            log.warning("printer write failed: %s", exc)
+            log.warning("printer %s: write failed: %s", self._transport.name, str(exc))
             self._disconnect()
             self._check()
             return False
@@ -381,29 +367,13 @@ class NetworkReceiptPrinter:
 
     def _ask(self, request: bytes, timeout_s: float) -> int | None:
         """Send a status request and read its one-byte answer; None when none came."""
-        sock = self._sock
-        if sock is None:
+        if not self._connected:
             return None
         try:
-            self._drain(sock)
-            sock.settimeout(timeout_s)
-            answer: bytes = self._printer.query_status(request)
+            answer = self._transport.ask(request, timeout_s)
         except OSError:  # includes TimeoutError
             return None
-        finally:
-            _settimeout(sock, self._timeout_s)
         return answer[0] if answer else None
-
-    def _drain(self, sock: socket.socket) -> None:
-        """Discard bytes nobody asked for (a late answer), so answers stay in step."""
-        sock.setblocking(False)
-        try:
-            while sock.recv(64):
-                pass
-        except (BlockingIOError, InterruptedError):
-            pass
-        finally:
-            _settimeout(sock, self._timeout_s)
 
     def _failed(self, job: _Print, reason: str) -> None:
         self._send(PrintFailed(at=self._monotonic(), sale_id=job.job_id, reason=reason))
@@ -411,8 +381,3 @@ class NetworkReceiptPrinter:
     def _send(self, event: PrinterStatusChanged | PrintFailed | ReceiptPrinted) -> None:
         if self._emit is not None:
             self._emit(event)
-
-
-def _settimeout(sock: socket.socket, timeout_s: float) -> None:
-    with contextlib.suppress(OSError):  # already closed
-        sock.settimeout(timeout_s)

@@ -1,7 +1,9 @@
-"""The ReceiptPrinter contract, run against the twin and the network adapter + peer.
+"""The ReceiptPrinter contract, run against the twin and the ESC/POS adapter + peer.
 
-The network adapter reports from its worker thread; tests wait for its events on a
-queue with a bounded timeout (never a sleep, never an assertion on speed).
+The adapter runs over TCP (a peer on a loopback port) and over a serial line (a peer on
+a pty's master; the adapter opens the slave through pyserial). It reports from its worker
+thread; tests wait for its events on a queue with a bounded timeout (never a sleep, never
+an assertion on speed).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import queue
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -21,10 +24,11 @@ from appliance.core.events import (
     ReceiptPrinted,
 )
 from appliance.core.receipt import Receipt
-from drivers.printer_escpos import NetworkReceiptPrinter, PrinterFault, decode_status
+from drivers.printer_escpos import EscPosReceiptPrinter, PrinterFault, decode_status
+from drivers.printer_transports import NetworkTransport, SerialTransport, Transport
 from drivers.receipt_layout import return_code
 from drivers.sim.printer_sim import SimReceiptPrinter
-from tests.support.printer_peer import PrinterPeer
+from tests.support.printer_peer import PrinterPeer, PtyPrinterPeer
 
 MakeReceipt = Callable[..., Receipt]
 E = TypeVar("E", bound=Event)
@@ -79,12 +83,16 @@ def _twin_rig(monotonic: Callable[[], float]) -> Rig:
     )
 
 
-def _network_rig(
+def _peer_rig(
     monotonic: Callable[[], float], peer: PrinterPeer, timeout_s: float = TIMEOUT_S
 ) -> Rig:
-    printer = NetworkReceiptPrinter(
-        peer.host,
-        peer.port,
+    transport: Transport
+    if isinstance(peer, PtyPrinterPeer):
+        transport = SerialTransport(peer.serial_port, 19200)
+    else:
+        transport = NetworkTransport(peer.host, peer.port)
+    printer = EscPosReceiptPrinter(
+        transport,
         monotonic=monotonic,
         timeout_s=timeout_s,
         print_timeout_s=timeout_s,
@@ -108,23 +116,34 @@ def _network_rig(
     )
 
 
-@pytest.fixture(params=["twin", "network"])
-def rig(request: pytest.FixtureRequest, monotonic: Callable[[], float]) -> Iterator[Rig]:
+def _peer(link: str, tmp_path: Path) -> PrinterPeer:
+    if link == "serial":
+        return PtyPrinterPeer(tmp_path / "usb-EPSON_TM-T88V-if00-port0")
+    return PrinterPeer()
+
+
+@pytest.fixture(params=["twin", "network", "serial"])
+def rig(
+    request: pytest.FixtureRequest, monotonic: Callable[[], float], tmp_path: Path
+) -> Iterator[Rig]:
     if request.param == "twin":
         built = _twin_rig(monotonic)
         yield built
         built.printer.close()
         return
-    with PrinterPeer() as peer:
-        built = _network_rig(monotonic, peer)
+    with _peer(request.param, tmp_path) as peer:
+        built = _peer_rig(monotonic, peer)
         yield built
         built.printer.close()
 
 
-@pytest.fixture
-def network(monotonic: Callable[[], float]) -> Iterator[Rig]:
-    with PrinterPeer() as peer:
-        built = _network_rig(monotonic, peer)
+@pytest.fixture(params=["network", "serial"])
+def adapter(
+    request: pytest.FixtureRequest, monotonic: Callable[[], float], tmp_path: Path
+) -> Iterator[Rig]:
+    """The ESC/POS adapter over each link, against a peer (no twin)."""
+    with _peer(request.param, tmp_path) as peer:
+        built = _peer_rig(monotonic, peer, timeout_s=1.0)  # silent tests wait it out
         yield built
         built.printer.close()
 
@@ -258,48 +277,48 @@ def test_the_twin_off_line_refuses_to_print(
         twin.assert_printed("Corner Shop")
 
 
-# --- the network adapter only: what a real printer (or its absence) does ---
+# --- the adapter only (network and serial): what a real printer (or its absence) does ---
 
 
-def test_silent_printer_is_a_fault_never_ok(
-    monotonic: Callable[[], float], receipt: Receipt
-) -> None:
+def test_silent_printer_is_a_fault_never_ok(adapter: Rig, receipt: Receipt) -> None:
     """GIVEN a printer that never answers status requests WHEN a receipt is printed
     THEN PrintFailed(no status answer), status off-line, and nothing was sent to print;
     WHEN it answers again THEN the adapter reconnects and prints."""
-    with PrinterPeer(silent=True) as peer:
-        network = _network_rig(monotonic, peer, timeout_s=1.0)  # waited out twice below
-        network.start()
+    assert adapter.peer is not None
+    adapter.peer.silent = True
+    adapter.start()
 
-        status = network.wait_for(PrinterStatusChanged)
-        assert (status.online, status.reason) == (False, PrinterFault.NO_STATUS_ANSWER)
-        network.printer.print_receipt(receipt)
-        assert network.wait_for(PrintFailed).reason == PrinterFault.NO_STATUS_ANSWER
-        assert network.receipts() == []
+    status = adapter.wait_for(PrinterStatusChanged)
+    assert (status.online, status.reason) == (False, PrinterFault.NO_STATUS_ANSWER)
+    adapter.printer.print_receipt(receipt)
+    assert adapter.wait_for(PrintFailed).reason == PrinterFault.NO_STATUS_ANSWER
+    assert adapter.receipts() == []
+    assert adapter.peer.torn == []
 
-        peer.silent = False
-        network.printer.print_receipt(receipt)
-        network.wait_for(ReceiptPrinted)
-        assert peer.connections >= 2
-        assert network.status_seen(lambda s: s.online)
-        network.printer.close()
+    adapter.peer.silent = False
+    adapter.printer.print_receipt(receipt)
+    adapter.wait_for(ReceiptPrinted)
+    if not isinstance(adapter.peer, PtyPrinterPeer):  # a pty cannot count its opens
+        assert adapter.peer.connections >= 2
+    assert adapter.status_seen(lambda s: s.online)
+    assert len(adapter.receipts()) == 1
 
 
-def test_printer_gone_fails_within_the_timeout(network: Rig, receipt: Receipt) -> None:
-    """GIVEN a printer that was there WHEN it disappears (port closed) and a receipt is
-    printed THEN PrintFailed and PrinterStatusChanged(online=False); the next attempt
-    cannot connect, and fails too."""
-    assert network.peer is not None
-    network.start()
-    network.wait_for(PrinterStatusChanged, lambda s: s.online)
-    network.peer.close()
+def test_printer_gone_fails_within_the_timeout(adapter: Rig, receipt: Receipt) -> None:
+    """GIVEN a printer that was there WHEN it disappears (port closed, serial line hung
+    up) and a receipt is printed THEN PrintFailed and PrinterStatusChanged(online=False);
+    the next attempt cannot connect, and fails too."""
+    assert adapter.peer is not None
+    adapter.start()
+    adapter.wait_for(PrinterStatusChanged, lambda s: s.online)
+    adapter.peer.close()
 
-    network.printer.print_receipt(receipt)
+    adapter.printer.print_receipt(receipt)
     gone = (PrinterFault.NO_STATUS_ANSWER, PrinterFault.CANNOT_CONNECT)
-    assert network.wait_for(PrintFailed).reason in gone
-    assert network.wait_for(PrinterStatusChanged).online is False
-    network.printer.print_receipt(receipt)
-    assert network.wait_for(PrintFailed).reason in gone
+    assert adapter.wait_for(PrintFailed).reason in gone
+    assert adapter.wait_for(PrinterStatusChanged).online is False
+    adapter.printer.print_receipt(receipt)
+    assert adapter.wait_for(PrintFailed).reason == PrinterFault.CANNOT_CONNECT
 
 
 @pytest.mark.parametrize(
@@ -327,7 +346,7 @@ def test_status_bytes_decode_per_the_epson_reference(
 def test_pulse_command_is_checked() -> None:
     """GIVEN a pin other than 2 or 5 WHEN a kick is made THEN it is refused at once."""
     with (
-        NetworkReceiptPrinter("127.0.0.1", monotonic=lambda: 0.0) as printer,
+        EscPosReceiptPrinter(NetworkTransport("127.0.0.1"), monotonic=lambda: 0.0) as printer,
         pytest.raises(ValueError, match="pin"),
     ):
         printer.drawer_kick(pin=3)

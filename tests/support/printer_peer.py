@@ -1,4 +1,10 @@
-"""A network receipt printer on 127.0.0.1 for tests: it reads ESC/POS and answers status.
+"""A receipt printer for tests, on 127.0.0.1 or a pty: it reads ESC/POS and answers status.
+
+PrinterPeer listens on a loopback TCP port (a network printer, one decoder per
+connection). PtyPrinterPeer is a serial printer: it reads the pty's master side, and the
+adapter opens the slave through `serial_port`, a link as /dev/serial/by-id/... is. The
+peer keeps its own slave descriptor open, so the master never sees a hang-up between the
+adapter's opens; close() closes both ends and removes the link (the printer unplugged).
 
 The status bytes are written here from the Epson references (not imported from the
 adapter), so a wrong bit in the adapter shows up as a failing test:
@@ -15,12 +21,15 @@ including what was sent while it was off-line (a real one prints that when it re
 from __future__ import annotations
 
 import contextlib
+import os
 import selectors
 import socket
 import threading
 import time
+import tty
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import TracebackType
 from typing import Literal
 
@@ -38,6 +47,9 @@ Paper = Literal["ok", "low", "out"]
 
 @dataclass
 class _Connection:
+    recv: Callable[[], bytes]
+    send: Callable[[bytes], object]
+    close: Callable[[], None]
     decoder: EscPosDecoder = field(default_factory=EscPosDecoder)
     text: list[str] = field(default_factory=list)
 
@@ -57,16 +69,20 @@ class PrinterPeer:
         self._fail_next = False
         self._changed = threading.Condition()
         self._closed = False
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._wake_r, selectors.EVENT_READ)
+        self._conns: dict[socket.socket | int, _Connection] = {}
+        self._server: socket.socket | None = None
+        self._listen()
+        self._thread = threading.Thread(target=self._serve, name="printer-peer", daemon=True)
+        self._thread.start()
+
+    def _listen(self) -> None:
         self._server = socket.create_server(("127.0.0.1", 0))
         self.host = "127.0.0.1"
         self.port: int = self._server.getsockname()[1]
-        self._wake_r, self._wake_w = socket.socketpair()
-        self._selector = selectors.DefaultSelector()
         self._selector.register(self._server, selectors.EVENT_READ)
-        self._selector.register(self._wake_r, selectors.EVENT_READ)
-        self._conns: dict[socket.socket, _Connection] = {}
-        self._thread = threading.Thread(target=self._serve, name="printer-peer", daemon=True)
-        self._thread.start()
 
     @property
     def offline(self) -> bool:
@@ -128,41 +144,51 @@ class PrinterPeer:
         try:
             while True:
                 for key, _ in self._selector.select():
-                    sock = key.fileobj
-                    assert isinstance(sock, socket.socket)
-                    if sock is self._wake_r:
+                    source = key.fileobj
+                    if source is self._wake_r:
                         return
-                    if sock is self._server:
+                    if source is self._server:
                         self._accept()
                     else:
-                        self._read(sock)
+                        assert isinstance(source, socket.socket | int)
+                        self._read(source)
         finally:
-            for sock in [*self._conns, self._server, self._wake_r]:
-                sock.close()
+            for conn in self._conns.values():
+                conn.close()
+            self._stop_listening()
+            self._wake_r.close()
             self._selector.close()
 
-    def _accept(self) -> None:
-        conn, _ = self._server.accept()
-        self._conns[conn] = _Connection()
-        self._selector.register(conn, selectors.EVENT_READ)
+    def _stop_listening(self) -> None:
+        if self._server is not None:
+            self._server.close()
+
+    def _add(self, source: socket.socket | int, conn: _Connection) -> None:
+        self._conns[source] = conn
+        self._selector.register(source, selectors.EVENT_READ)
         with self._changed:
             self.connections += 1
             self._changed.notify_all()
 
-    def _read(self, sock: socket.socket) -> None:
+    def _accept(self) -> None:
+        assert self._server is not None
+        sock, _ = self._server.accept()
+        self._add(sock, _Connection(lambda: sock.recv(4096), sock.sendall, sock.close))
+
+    def _read(self, source: socket.socket | int) -> None:
+        conn = self._conns[source]
         try:
-            data = sock.recv(4096)
+            data = conn.recv()
         except OSError:
             data = b""
         if not data:
-            self._selector.unregister(sock)
-            del self._conns[sock]
-            sock.close()
+            self._selector.unregister(source)
+            del self._conns[source]
+            conn.close()
             return
-        conn = self._conns[sock]
         for command in conn.decoder.receive_data(data):
             if isinstance(command, StatusRequest):
-                self._answer(sock, command.kind)
+                self._answer(conn, command.kind)
             elif isinstance(command, Pulse):
                 with self._changed:
                     self.pulses.append(command)
@@ -172,13 +198,13 @@ class PrinterPeer:
             else:
                 conn.text.append(printed_text(command))
 
-    def _answer(self, sock: socket.socket, kind: StatusKind) -> None:
+    def _answer(self, conn: _Connection, kind: StatusKind) -> None:
         self.status_requests.append(kind)
         answer = self.status_byte(kind)
         if answer is None or self.silent:
             return
         with contextlib.suppress(OSError):  # the host went away; it will find out itself
-            sock.sendall(bytes([answer]))
+            conn.send(bytes([answer]))
 
     def _cut(self, conn: _Connection) -> None:
         text = "".join(conn.text)
@@ -191,3 +217,36 @@ class PrinterPeer:
             else:
                 self.receipts.append(text)
             self._changed.notify_all()
+
+
+class PtyPrinterPeer(PrinterPeer):
+    """A serial receipt printer: the adapter opens `serial_port` (a link to a pty slave)."""
+
+    def __init__(
+        self, link: Path, *, paper: Paper = "ok", cover_open: bool = False, silent: bool = False
+    ) -> None:
+        self.serial_port = str(link)
+        super().__init__(paper=paper, cover_open=cover_open, silent=silent)
+
+    def _listen(self) -> None:
+        master, slave = os.openpty()
+        tty.setraw(slave)  # no echo, no CR/LF translation, before the adapter opens it
+        link = Path(self.serial_port)
+        link.symlink_to(os.ttyname(slave))
+
+        def close() -> None:
+            os.close(master)
+            os.close(slave)
+            link.unlink(missing_ok=True)  # the pts number may go to another pty
+
+        self._add(
+            master, _Connection(lambda: os.read(master, 4096), self._write_all(master), close)
+        )
+
+    @staticmethod
+    def _write_all(fd: int) -> Callable[[bytes], object]:
+        def write(data: bytes) -> None:
+            while data:
+                data = data[os.write(fd, data) :]
+
+        return write
