@@ -295,8 +295,10 @@ class Runner:
                 self._last_receipt_code(step) if args[0] == "@last-receipt" else args[0]
             )
         elif verb == "key":
-            if arg not in ("staff", "normal"):
-                raise self._fail(step, "usage: key staff | key normal")
+            if arg not in ("staff", "normal", "service"):
+                raise self._fail(step, "usage: key staff | key normal | key service")
+            if arg == "service" and sim.gpio.config.key_positions != 3:
+                raise self._fail(step, "key service needs [gpio] key_positions = 3 (config)")
             sim.gpio.turn_key(KeyPosition(arg))
         elif verb == "touch":
             if not args or len(args) > 2:

@@ -2,26 +2,35 @@
 
 The pin factory is injected (lgpio on a Pi, MockFactory for the twin), so the same code
 runs on the bench and in the kiosk. gpiozero calls `when_*` callbacks from its own
-thread; ours only emit events into the main loop's inbox.
+thread; ours only emit events into the main loop's inbox. docs/wiring.md has the pins.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
-from gpiozero import LED, DigitalInputDevice, DigitalOutputDevice
+from gpiozero import LED, Buzzer, DigitalInputDevice, DigitalOutputDevice
 
 from appliance.config import GpioSection
 from appliance.core.events import DrawerSensorChanged, HelpButtonPressed, KeyPosition, KeyTurned
-from appliance.core.signals import Colour, Lamp
+from appliance.core.signals import Buzz, Colour, Lamp
 from appliance.ports import Emit
 
 Monotonic = Callable[[], float]
+# run a callable after a delay in seconds (a threading.Timer, or the twin's settle queue)
+Schedule = Callable[[float, Callable[[], None]], None]
+
+CHIRP_S = 0.15  # one short beep: heard across the shop floor, not a siren
 
 
 class GpioLightTower:
-    """Three lamps, one lit at a time (red over amber over green), steady or blinking."""
+    """Three lamps, one lit at a time (red over amber over green), steady or blinking, and
+    a buzzer that is silent, chirps once, or pulses in step with a blinking lamp.
+
+    Showing the lamp already shown changes nothing: a blinking lamp or a pulsing buzzer
+    keeps its rhythm instead of restarting (the loop shows a lamp after every step)."""
 
     def __init__(self, pins: GpioSection, factory: Any) -> None:
         self._blink_s = pins.blink_s
@@ -30,23 +39,37 @@ class GpioLightTower:
             Colour.AMBER: LED(pins.tower_amber, pin_factory=factory),
             Colour.GREEN: LED(pins.tower_green, pin_factory=factory),
         }
+        self._buzzer = Buzzer(pins.tower_buzzer, pin_factory=factory)
         self.lamp = Lamp(Colour.OFF)
 
     def show(self, lamp: Lamp) -> None:
-        for colour, led in self._lamps.items():
-            if colour is not lamp.colour:
-                led.off()
-        led = self._lamps.get(lamp.colour)
-        if led is not None:
-            if lamp.blinking:
-                led.blink(on_time=self._blink_s, off_time=self._blink_s)
-            else:
-                led.on()
+        shown = self.lamp
+        if (lamp.colour, lamp.blinking) != (shown.colour, shown.blinking):
+            for colour, led in self._lamps.items():
+                if colour is not lamp.colour:
+                    led.off()
+            led = self._lamps.get(lamp.colour)
+            if led is not None:
+                if lamp.blinking:
+                    led.blink(on_time=self._blink_s, off_time=self._blink_s)
+                else:
+                    led.on()
+        if lamp.buzzer is not shown.buzzer:
+            self._sound(lamp.buzzer)
         self.lamp = lamp
+
+    def _sound(self, buzz: Buzz) -> None:
+        if buzz is Buzz.PULSE:
+            self._buzzer.beep(on_time=self._blink_s, off_time=self._blink_s)
+        elif buzz is Buzz.CHIRP:
+            self._buzzer.beep(on_time=CHIRP_S, off_time=0.0, n=1, background=True)
+        else:
+            self._buzzer.off()
 
     def close(self) -> None:
         for led in self._lamps.values():
             led.close()
+        self._buzzer.close()
 
 
 class GpioDrawer:
@@ -83,29 +106,89 @@ class GpioDrawer:
         self._sensor.close()
 
 
-class GpioKeySwitch:
-    """Two-position staff key: the staff position pulls the pin low."""
+def _timer(delay_s: float, run: Callable[[], None]) -> None:
+    timer = threading.Timer(delay_s, run)
+    timer.daemon = True  # a settle check due after close() must not hold the process
+    timer.start()
 
-    def __init__(self, pins: GpioSection, factory: Any, monotonic: Monotonic) -> None:
+
+class GpioKeySwitch:
+    """The staff key: NORMAL, STAFF (key_switch pulled low) and, on a three-position switch
+    (key_positions = 3), SERVICE (key_switch_2 pulled low).
+
+    Debounced here, not by gpiozero's bounce_time (which MockPin ignores, and which only
+    drops edges rather than waiting for the contacts to rest): every edge re-arms a settle
+    check key_debounce_s later, and only the check that no newer edge has superseded reads
+    the pins and emits KeyTurned, once, if the position changed. Chatter within the window
+    is therefore one KeyTurned (or none, for a glitch that ends where it began).
+
+    The settle check runs on `schedule`: the one given, else the pin factory's own (the
+    twin's lets its simulated hand rest the key at once: SimGpioBench.turn_key), else a
+    daemon threading.Timer.
+    """
+
+    def __init__(
+        self,
+        pins: GpioSection,
+        factory: Any,
+        monotonic: Monotonic,
+        schedule: Schedule | None = None,
+    ) -> None:
         self._monotonic = monotonic
-        self._button = DigitalInputDevice(
-            pins.key_switch, pull_up=True, bounce_time=0.05, pin_factory=factory
-        )
+        self._debounce_s = pins.key_debounce_s
+        self._schedule: Schedule = schedule or getattr(factory, "schedule", None) or _timer
+        numbers = [pins.key_switch] + ([pins.key_switch_2] if pins.key_positions == 3 else [])
+        self._contacts = [
+            DigitalInputDevice(number, pull_up=True, pin_factory=factory) for number in numbers
+        ]
+        self._lock = threading.Lock()
+        self._edges = 0
+        self._reported: KeyPosition | None = None
+        self._emit: Emit | None = None
+        self._closed = False
 
     @property
     def position(self) -> KeyPosition:
-        return KeyPosition.STAFF if self._button.is_active else KeyPosition.NORMAL
+        """The position the pins say now. Both contacts closed is a wiring fault: NORMAL,
+        the position that grants nothing."""
+        staff = bool(self._contacts[0].is_active)
+        service = len(self._contacts) > 1 and bool(self._contacts[1].is_active)
+        if staff and not service:
+            return KeyPosition.STAFF
+        if service and not staff:
+            return KeyPosition.SERVICE
+        return KeyPosition.NORMAL
 
     def start(self, emit: Emit) -> None:
-        def turned() -> None:
-            emit(KeyTurned(at=self._monotonic(), position=self.position))
+        self._emit = emit
+        for contact in self._contacts:
+            contact.when_activated = self._edge
+            contact.when_deactivated = self._edge
+        with self._lock:  # a kiosk that boots with the key turned starts in that mode
+            self._report()
 
-        self._button.when_activated = turned
-        self._button.when_deactivated = turned
-        turned()  # a kiosk that boots with the key turned starts in staff mode
+    def _edge(self) -> None:
+        with self._lock:
+            self._edges += 1
+            edge = self._edges
+        self._schedule(self._debounce_s, lambda: self._settle(edge))
+
+    def _settle(self, edge: int) -> None:
+        with self._lock:
+            if edge == self._edges and not self._closed:
+                self._report()
+
+    def _report(self) -> None:
+        position = self.position
+        if position is not self._reported and self._emit is not None:
+            self._reported = position
+            self._emit(KeyTurned(at=self._monotonic(), position=position))
 
     def close(self) -> None:
-        self._button.close()
+        with self._lock:
+            self._closed = True
+        for contact in self._contacts:
+            contact.close()
 
 
 class GpioHelpButton:

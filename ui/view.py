@@ -32,6 +32,9 @@ SCREENS = (
     "report",
 )
 
+# the drawer alarm's words on every screen (shoppers' problem strip, staff status list)
+DRAWER_ALARM = "Cash drawer open – please close it"
+
 SIM_HELP = (
     "digits+Enter scan",
     "F2 staff key",
@@ -106,7 +109,9 @@ def screen_for(state: KioskState) -> str:
         return "report"
     if state.key is KeyPosition.STAFF and c not in PAYMENT_STATES:
         return "staff"
-    if c is Checkout.OUT_OF_SERVICE:
+    if c is Checkout.OUT_OF_SERVICE or (
+        state.key is KeyPosition.SERVICE and c not in PAYMENT_STATES
+    ):
         return "out-of-service"
     if not state.devices.scanner_ok and c in (Checkout.WELCOME, Checkout.SCANNING):
         return "scanner-lost"
@@ -157,7 +162,8 @@ def view_model(state: KioskState, *, locale: str = "en_GB", sim: bool = False) -
     title = TITLES[screen]
     total_minor = totals.total_minor
     if screen == "out-of-service":
-        notice = state.out_of_service_reason or notice
+        service = "Closed for service" if state.key is KeyPosition.SERVICE else ""
+        notice = state.out_of_service_reason or service or notice
     elif screen == "staff" and not state.staff_id:
         title = "Staff: scan your badge"
     elif screen == "refund" and state.refund is not None:
@@ -322,7 +328,9 @@ def _problems(state: KioskState) -> tuple[str, ...]:
         out.append("Printer: out of paper")
     elif d.paper is PaperState.LOW:
         out.append("Printer: paper low")
-    if d.drawer_open:
+    if d.drawer_alarm:
+        out.append(DRAWER_ALARM)
+    elif d.drawer_open:
         out.append("Drawer: open")
     if state.help_requested:
         out.append("Help requested")

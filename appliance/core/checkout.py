@@ -16,7 +16,9 @@ Rules (read these before the table):
    (a found sale, a resumed basket, a report, a committed refund) count only while staff
    are still signed in, and turning the key back leaves the refund and report screens.
    The drawer opens only from staff actions (open drawer, a cash refund), so no customer
-   path opens it.
+   path opens it. Every opening the sensor sees is audited (released, or forced), and a
+   drawer open longer than Rules.drawer_alarm_s raises the drawer alarm (audited, red
+   blinking tower, buzzer) until it is shut.
 5. Once payment has started (PAYMENT_STATES) nothing drops the basket: no staff action
    in those states cancels, suspends or voids.
 """
@@ -120,6 +122,8 @@ def _scan(state: KioskState, event: ev.Event) -> Result:
         return staff.kiosk_code(state, event, code)
     if state.checkout not in (W, S, T):
         raise Refused(f"a scan is not taken while {state.checkout.value}")
+    if state.key is ev.KeyPosition.SERVICE:
+        raise Refused("the lane is closed for service (key in the service position)")
     return selling.scan_item(state, event)
 
 
@@ -135,11 +139,13 @@ def _print_outcome(state: KioskState, event: ev.Event) -> Result:
 
 
 def _tick(state: KioskState, event: ev.Event) -> Result:
+    state, effects = _drawer_alarm(state, event.at)
     if state.deadline_at is not None and event.at >= state.deadline_at:
         if state.checkout is T:
-            return selling.between_sales(selling.welcome(state))
-        return replace(state, deadline_at=None), []
-    return state, []
+            new, more = selling.between_sales(selling.welcome(state))
+            return new, [*effects, *more]
+        return replace(state, deadline_at=None), effects
+    return state, effects
 
 
 def _key(state: KioskState, event: ev.Event) -> Result:
@@ -148,7 +154,7 @@ def _key(state: KioskState, event: ev.Event) -> Result:
         return state, []
     staff_id = state.staff_id if event.position is ev.KeyPosition.STAFF else ""
     new = replace(state, key=event.position, staff_id=staff_id)
-    if event.position is ev.KeyPosition.NORMAL and state.checkout in (F, Q):
+    if event.position is not ev.KeyPosition.STAFF and state.checkout in (F, Q):
         # an unfinished refund or an open report is staff's: it goes with them
         back = X if state.out_of_service_reason else W
         new = replace(new, checkout=back, refund=None, report=None)
@@ -177,9 +183,54 @@ def _scanner_found(state: KioskState, event: ev.Event) -> Result:
     return replace(state, devices=replace(state.devices, scanner_ok=True, scanner_reason="")), []
 
 
+# a release asked for this long before the sensor sees the drawer open explains the opening
+# (Odoo drops a drawer kick older than 12 s for the same reason: it must never fire late)
+RELEASE_WINDOW_S = 10.0
+
+
 def _drawer(state: KioskState, event: ev.Event) -> Result:
+    """Every opening is audited, forced ones too; shutting the drawer clears its alarm."""
     assert isinstance(event, ev.DrawerSensorChanged)
-    return replace(state, devices=replace(state.devices, drawer_open=event.is_open)), []
+    d = state.devices
+    if event.is_open is d.drawer_open:
+        return state, []
+    if event.is_open:
+        released = d.drawer_released_at is not None and (
+            event.at - d.drawer_released_at <= RELEASE_WINDOW_S
+        )
+        detail = f"released ({d.drawer_release_reason})" if released else "no release asked for"
+        devices = replace(
+            d,
+            drawer_open=True,
+            drawer_open_since=event.at,
+            drawer_alarm=False,
+            drawer_released_at=None,
+            drawer_release_reason="",
+        )
+        return replace(state, devices=devices), [fx.Audit("drawer-opened", detail, state.staff_id)]
+    devices = replace(d, drawer_open=False, drawer_open_since=None, drawer_alarm=False)
+    effects: list[fx.Effect] = []
+    if d.drawer_alarm:
+        effects.append(fx.Audit("drawer-alarm", "cleared: drawer shut", state.staff_id))
+    return replace(state, devices=devices), effects
+
+
+def _drawer_alarm_at(state: KioskState) -> float | None:
+    d = state.devices
+    if d.drawer_open_since is None or d.drawer_alarm:
+        return None
+    return d.drawer_open_since + state.rules.drawer_alarm_s
+
+
+def _drawer_alarm(state: KioskState, at: float) -> Result:
+    due = _drawer_alarm_at(state)
+    if due is None or at < due or state.devices.drawer_open_since is None:
+        return state, []
+    open_s = at - state.devices.drawer_open_since
+    devices = replace(state.devices, drawer_alarm=True)
+    return replace(state, devices=devices), [
+        fx.Audit("drawer-alarm", f"open for {open_s:.0f} s", state.staff_id)
+    ]
 
 
 def _acked(state: KioskState, event: ev.Event) -> Result:
@@ -278,10 +329,12 @@ def _check_who_touched(state: KioskState, event: ev.Touched) -> None:
             raise Refused("staff action without the staff key")
         if not state.staff_id:
             raise Refused("scan a staff badge first")
-    elif event.button in (b.PAY, b.RETRY_PAYMENT) and state.key is ev.KeyPosition.STAFF:
+    elif event.button in (b.PAY, b.RETRY_PAYMENT) and state.key is not ev.KeyPosition.NORMAL:
         raise Refused("turn the staff key back before paying")
 
 
 def next_deadline(state: KioskState) -> float | None:
-    """When the loop must wake to deliver a Tick, or None when nothing is waiting."""
-    return state.deadline_at
+    """When the loop must wake to deliver a Tick, or None when nothing is waiting: the
+    current screen's deadline or the drawer alarm's, whichever is first."""
+    due = [t for t in (state.deadline_at, _drawer_alarm_at(state)) if t is not None]
+    return min(due) if due else None

@@ -17,8 +17,14 @@ from appliance.core.records import Report, SoldSale
 
 
 class KeyPosition(StrEnum):
+    """The staff key switch. SERVICE exists only on a three-position switch
+    (gpio.key_positions = 3): the lane is closed to shoppers while the key is there (a
+    technician at work) and opens again as it was when the key comes back. It gives no
+    staff rights: those stay with STAFF and a badge."""
+
     NORMAL = "normal"
     STAFF = "staff"
+    SERVICE = "service"
 
 
 class PaperState(StrEnum):
@@ -131,6 +137,9 @@ class ScannerFound(Event):
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class DrawerSensorChanged(Event):
+    """The drawer's switch changed (or was read at start); `at` is when, which starts the
+    drawer alarm's clock (Rules.drawer_alarm_s)."""
+
     is_open: bool
 
 

@@ -3,7 +3,13 @@
 One colour at a time, red over amber over green:
 green steady = available, green blinking = paper low, amber = help or approval pending
 (blinking once the customer is at payment and waits for it: staff should come now),
-red = blocking or out of service. The same Signal is what head office is told.
+red = blocking or out of service, red blinking = the cash drawer alarm (open longer than
+Rules.drawer_alarm_s). The same Signal is what head office is told.
+
+The buzzer stays calm for shoppers: silent while selling and for every customer signal,
+pulsing (in step with the red lamp) only for the drawer alarm, until the drawer is shut.
+Buzz.CHIRP (one short beep when a signal starts) is there for a signal that wants staff
+to look up without alarming anyone; no signal uses it yet.
 """
 
 from __future__ import annotations
@@ -11,8 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from appliance.core.events import PaperState
-from appliance.core.state import BLOCKING_STATES, Checkout, KioskState
+from appliance.core.events import KeyPosition, PaperState
+from appliance.core.state import BLOCKING_STATES, PAYMENT_STATES, Checkout, KioskState
 
 
 class Signal(StrEnum):
@@ -22,6 +28,7 @@ class Signal(StrEnum):
     APPROVAL_AT_PAYMENT = "approval-at-payment"
     BLOCKED = "blocked"
     OUT_OF_SERVICE = "out-of-service"
+    DRAWER_ALARM = "drawer-alarm"
 
 
 class Colour(StrEnum):
@@ -31,10 +38,19 @@ class Colour(StrEnum):
     OFF = "off"
 
 
+class Buzz(StrEnum):
+    """The tower's buzzer: silent, one short chirp when the signal starts, or pulsing."""
+
+    OFF = "off"
+    CHIRP = "chirp"
+    PULSE = "pulse"
+
+
 @dataclass(frozen=True, slots=True)
 class Lamp:
     colour: Colour
     blinking: bool = False
+    buzzer: Buzz = Buzz.OFF
 
 
 TOWER: dict[Signal, Lamp] = {
@@ -44,12 +60,18 @@ TOWER: dict[Signal, Lamp] = {
     Signal.APPROVAL_AT_PAYMENT: Lamp(Colour.AMBER, blinking=True),
     Signal.BLOCKED: Lamp(Colour.RED),
     Signal.OUT_OF_SERVICE: Lamp(Colour.RED),
+    Signal.DRAWER_ALARM: Lamp(Colour.RED, blinking=True, buzzer=Buzz.PULSE),
 }
 
 
 def signal_for(state: KioskState) -> Signal:
-    """The one signal the state shows, highest priority first."""
-    if state.checkout is Checkout.OUT_OF_SERVICE:
+    """The one signal the state shows, highest priority first. The drawer alarm is first:
+    open cash matters whatever the lane is doing, and it is cleared by shutting the drawer."""
+    if state.devices.drawer_alarm:
+        return Signal.DRAWER_ALARM
+    if state.checkout is Checkout.OUT_OF_SERVICE or (
+        state.key is KeyPosition.SERVICE and state.checkout not in PAYMENT_STATES
+    ):
         return Signal.OUT_OF_SERVICE
     if state.checkout in BLOCKING_STATES or not state.devices.scanner_ok:
         return Signal.BLOCKED

@@ -254,7 +254,7 @@ def refund_committed(state: KioskState, event: ev.Event) -> Result:
     )
     detail = f"refund {event.seq} of sale {draft.sale.seq}: {draft.total_minor}"
     notice = f"Refund done: pay {cash} in cash from the drawer."
-    new = replace(welcome(state), refund=None, notice=notice)
+    new = _releasing(replace(welcome(state), refund=None, notice=notice), event.at, "refund")
     return new, [
         fx.OpenDrawer("refund"),
         fx.PrintDocument(doc),
@@ -317,7 +317,14 @@ def close_report(state: KioskState, event: ev.Event) -> Result:
 
 
 def open_drawer(state: KioskState, event: ev.Event) -> Result:
-    return state, [fx.OpenDrawer("staff"), audit(state, "open-drawer")]
+    new = _releasing(state, event.at, "staff")
+    return new, [fx.OpenDrawer("staff"), audit(state, "open-drawer")]
+
+
+def _releasing(state: KioskState, at: float, reason: str) -> KioskState:
+    """Remember the release, so the opening the sensor then sees is not counted as forced."""
+    devices = replace(state.devices, drawer_released_at=at, drawer_release_reason=reason)
+    return replace(state, devices=devices)
 
 
 def help_given(state: KioskState, event: ev.Event) -> Result:

@@ -49,6 +49,7 @@ class Rules:
     max_payment_attempts: declined payments before the customer is sent to a staffed till.
     cash_rounding_minor: the step cash amounts are rounded to (5 = 0.05), 0 for none.
     outbox_limit: unsent events at which the lane stops taking new sales.
+    drawer_alarm_s: seconds the cash drawer may stay open before the drawer alarm.
     """
 
     store_name: str = "kiosk"
@@ -61,6 +62,7 @@ class Rules:
     max_payment_attempts: int = 3
     cash_rounding_minor: int = 0
     outbox_limit: int = 200_000
+    drawer_alarm_s: float = 30.0
     # why the store cannot be used at all (damaged or lost at start), or ""
     store_fault: str = ""
 
@@ -73,6 +75,13 @@ class Devices:
     paper: PaperState = PaperState.OK
     printer_reason: str = ""
     drawer_open: bool = False
+    # when the drawer opened (monotonic), and whether it has been open too long since
+    drawer_open_since: float | None = None
+    drawer_alarm: bool = False
+    # the last release asked for (monotonic, reason), until the drawer is seen to open: an
+    # opening without one was forced
+    drawer_released_at: float | None = None
+    drawer_release_reason: str = ""
     broker_connected: bool = False
     outbox_depth: int = 0
 
