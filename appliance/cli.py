@@ -54,6 +54,18 @@ def main(argv: list[str] | None = None) -> int:
 
     store_cli.register(sub)
 
+    doctor = sub.add_parser(
+        "doctor",
+        help="every configured device and service, and why not when faulty (docs/doctor.md)",
+        description="Exit 0: everything needed for selling is OK; 1: something is not;"
+        " 2: usage or configuration error.",
+    )
+    doctor.add_argument("--sim", action="store_true", help="probe the simulated devices")
+    doctor.add_argument("--json", action="store_true", help='one JSON document {"ok", "checks"}')
+    doctor.add_argument("--config", type=Path, action="append", help="extra TOML file")
+    doctor.add_argument("--data-dir", type=Path, help="store directory (kiosk.data_dir)")
+    doctor.add_argument("--broker", metavar="HOST:PORT", help="with --sim: check this broker")
+
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
@@ -65,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         return store_cli.run(args)
     if args.command == "run":
         return _run(args)
+    if args.command == "doctor":
+        return _doctor(args)
     if args.command == "scenario":
         return _scenario(args.file, args.json)
     if args.command == "catalog":
@@ -130,6 +144,35 @@ def _run(args: argparse.Namespace) -> int:
         # app.run has already closed the kiosk (tower red, devices released)
         print("kiosk: stopped", file=sys.stderr)
         return 130
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    """Configuration as `kiosk run` reads it (with --sim: the demo's first, broker off
+    unless --broker names one); the drivers' own warnings only with --verbose."""
+    from appliance import doctor
+
+    if not args.verbose:
+        logging.getLogger().setLevel(logging.ERROR)
+    files = [config_mod.SYSTEM_FILE, config_mod.BOOT_FILE, *(args.config or [])]
+    if args.sim and not config_mod.SYSTEM_FILE.exists():
+        files.insert(0, DEMO_CONFIG)
+    broker: dict[str, object] = {"enabled": False} if args.sim else {}
+    if args.broker:
+        host, _, port = args.broker.rpartition(":")
+        if not host or not port.isdigit():
+            print("kiosk: --broker wants HOST:PORT", file=sys.stderr)
+            return 2
+        broker = {"enabled": True, "host": host, "port": int(port)}
+    try:
+        if missing := [str(f) for f in args.config or [] if not f.is_file()]:
+            raise config_mod.ConfigError(f"{missing[0]}: no such file")
+        cfg = config_mod.merge(config_mod.load(files), {"broker": broker}, "--broker")
+    except config_mod.ConfigError as exc:
+        print(f"kiosk: configuration error: {exc}", file=sys.stderr)
+        return 2
+    if args.data_dir is not None:
+        cfg = replace(cfg, kiosk=replace(cfg.kiosk, data_dir=str(args.data_dir)))
+    return doctor.main(cfg, sys.stdout, sim=args.sim, as_json=args.json)
 
 
 def _scenario(path: Path, as_json: bool) -> int:
