@@ -99,9 +99,7 @@ def _rows_v2(db: sqlite3.Connection) -> None:
     )
     db.execute("UPDATE audit SET staff_id = 'staff-1', reason = 'id seen'")
     db.execute("UPDATE sale_lines SET paid_minor = total_minor")  # v2 wrote it with the line
-    db.execute(
-        "INSERT INTO refunds VALUES ('R1', 1, 'S1', ?, 'staff-1', 'PLN', 349)", (AT,)
-    )
+    db.execute("INSERT INTO refunds VALUES ('R1', 1, 'S1', ?, 'staff-1', 'PLN', 349)", (AT,))
     db.execute("INSERT INTO refund_lines VALUES ('R1', 1, 1, 349, ?, 500)", (MILK,))
 
 
