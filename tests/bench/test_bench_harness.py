@@ -78,3 +78,31 @@ def test_tiny_store_start_runs_the_real_kiosk_and_reports_honest_ratios(tmp_path
     for r in results:
         assert r.figure > 0 and r.reference_figure > 0
         assert r.ratio == pytest.approx(r.figure / r.reference_figure)
+
+
+def test_tiny_scan_to_frame_sells_every_scan_and_draws_its_frame(tmp_path: Path) -> None:
+    """GIVEN two small catalogs WHEN the scan-to-frame bench runs one basket on each THEN
+    every scan was sold (the bench asserts it) and each p99 is compared with the smaller
+    catalog's, measured in the same run."""
+    from bench import scan_to_frame
+
+    results = scan_to_frame.run(sizes=(50, 200), baskets=1, workdir=tmp_path)
+    assert [r.what for r in results] == [
+        "Scan to frame p99, 50-item catalog",
+        "Scan to frame p99, 200-item catalog",
+    ]
+    assert results[0].ratio == 1.0
+    for r in results:
+        assert r.figure > 0 and r.ratio == pytest.approx(r.figure / r.reference_figure)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_tiny_first_frame_waits_for_ready_from_the_real_process(tmp_path: Path) -> None:
+    """GIVEN a 300-item store WHEN the start bench runs THEN the figure is the time to the
+    READY=1 the kiosk sends after its first frame (it would time out otherwise)."""
+    from bench import ui_first_frame
+
+    [result] = ui_first_frame.run(items=300, starts=1, workdir=tmp_path)
+    assert result.figure > 0 and result.reference_figure > 0
+    assert "300-item catalog" in result.what
+    assert list(tmp_path.iterdir()) == []
