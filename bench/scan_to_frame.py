@@ -92,7 +92,12 @@ def _pay(kiosk: Kiosk) -> None:
     assert kiosk.state.checkout is Checkout.THANK_YOU, kiosk.state.checkout
     kiosk.loop.emit(Tick(at=kiosk.clock.monotonic() + 3600))
     kiosk.run_once(0)
-    assert kiosk.state.checkout is Checkout.WELCOME, kiosk.state.checkout
+    assert _checkout(kiosk) is Checkout.WELCOME, kiosk.state.checkout
+
+
+def _checkout(kiosk: Kiosk) -> Checkout:
+    """Where the lane is now (a call, so a type checker does not keep an earlier answer)."""
+    return kiosk.state.checkout
 
 
 def run(
