@@ -10,17 +10,21 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from types import FrameType
 
 from appliance import commands as kiosk_commands
+from appliance.broker_tls import TlsError, TlsFiles
 from headoffice import commands as ho_commands
 from headoffice import fleet
-from headoffice.db import LedgerError, SqliteLedger
+from headoffice.db import LedgerError, open_ledger
 from headoffice.ingest import Ingest
+from headoffice.reorder import ReorderWindow
 
 log = logging.getLogger("headoffice")
+DB_HELP = "the ledger: a SQLite file, or a PostgreSQL URL (postgresql://user@host/db)"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,16 +45,29 @@ def _parser() -> argparse.ArgumentParser:
 
     ingest = commands.add_parser("ingest", help="store kiosk events and acknowledge them")
     ingest.add_argument("--broker", required=True, type=_host_port, metavar="HOST:PORT")
-    ingest.add_argument("--db", required=True, type=Path, metavar="PATH", help="ledger file")
+    ingest.add_argument("--db", required=True, metavar="PATH|URL", help=DB_HELP)
     ingest.add_argument("--client-id", help="MQTT client id (default: per host)")
     ingest.add_argument("--group", default="ingest", help="shared subscription group")
+    window = ReorderWindow()
+    ingest.add_argument(
+        "--key", type=Path, metavar="FILE", help="command key to sign resync requests with"
+    )
+    ingest.add_argument(
+        "--reorder-s", type=_positive(float), default=window.seconds, metavar="S",
+        help=f"how long a gap may stay open before a resync (default {window.seconds:g})",
+    )  # fmt: skip
+    ingest.add_argument(
+        "--reorder-count", type=_positive(int), default=window.count, metavar="N",
+        help=f"or how many events may wait behind it (default {window.count})",
+    )  # fmt: skip
+    _add_tls(ingest)
 
     sales = commands.add_parser("sales", help="print the stored sales")
-    sales.add_argument("--db", required=True, type=Path, metavar="PATH", help="ledger file")
+    sales.add_argument("--db", required=True, metavar="PATH|URL", help=DB_HELP)
     sales.add_argument("--json", action="store_true", help="a JSON list instead of a table")
 
     view = commands.add_parser("fleet", help="print every kiosk: presence, health, sales today")
-    view.add_argument("--db", required=True, type=Path, metavar="PATH", help="ledger file")
+    view.add_argument("--db", required=True, metavar="PATH|URL", help=DB_HELP)
     view.add_argument("--json", action="store_true", help="a JSON list instead of a table")
 
     keygen = commands.add_parser("keygen", help="make the key pair that signs commands")
@@ -65,7 +82,41 @@ def _parser() -> argparse.ArgumentParser:
     send.add_argument("--broker", required=True, type=_host_port, metavar="HOST:PORT")
     send.add_argument("--wait", action="store_true", help="wait for the kiosk's result")
     send.add_argument("--timeout", type=float, default=30.0, metavar="S", help="for --wait")
+    _add_tls(send)
     return parser
+
+
+def _add_tls(parser: argparse.ArgumentParser) -> None:
+    # not --key: `send --key` is the command-signing key
+    tls = parser.add_argument_group("TLS (docs/tls.md): all three, or none for plain MQTT")
+    tls.add_argument("--tls-ca", type=Path, metavar="FILE", help="CA of the broker's cert")
+    tls.add_argument("--tls-cert", type=Path, metavar="FILE", help="head office's certificate")
+    tls.add_argument("--tls-key", type=Path, metavar="FILE", help="its private key")
+
+
+def _tls(args: argparse.Namespace) -> TlsFiles | None:
+    """The TLS files given, checked; None for plain MQTT. TlsError names what is wrong."""
+    given = (args.tls_ca, args.tls_cert, args.tls_key)
+    if all(path is None for path in given):
+        return None
+    if any(path is None for path in given):
+        raise TlsError("--tls-ca, --tls-cert and --tls-key go together")
+    files = TlsFiles(*given, names=("--tls-ca", "--tls-cert", "--tls-key"))
+    files.check()
+    return files
+
+
+def _positive(kind: type[float] | type[int]) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"expected more than 0, got {text}")
+        return value
+
+    return parse
 
 
 def _host_port(text: str) -> tuple[str, int]:
@@ -77,7 +128,17 @@ def _host_port(text: str) -> tuple[str, int]:
 
 def _ingest(args: argparse.Namespace) -> int:
     host, port = args.broker
-    ingest = Ingest(host, port, args.db, client_id=args.client_id, shared_group=args.group)
+    try:
+        tls = _tls(args)
+        if args.key is not None:
+            ho_commands.load_key(args.key)  # refuse a bad key now, not at the first gap
+        ingest = Ingest(
+            host, port, args.db, client_id=args.client_id, shared_group=args.group, tls=tls,
+            reorder=ReorderWindow(args.reorder_s, args.reorder_count), command_key=args.key,
+        )  # fmt: skip
+    except (TlsError, ValueError) as exc:
+        log.error("%s", exc)
+        return 2
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         log.info("%s: stopping", signal.Signals(signum).name)
@@ -95,11 +156,8 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _sales(args: argparse.Namespace) -> int:
-    if not args.db.is_file():
-        log.error("no ledger at %s", args.db)
-        return 1
     try:
-        with SqliteLedger.open(args.db) as ledger:
+        with open_ledger(args.db, create=False) as ledger:
             sales = ledger.sales()
     except LedgerError as exc:
         log.error("%s", exc)
@@ -120,11 +178,8 @@ def _sales(args: argparse.Namespace) -> int:
 
 
 def _fleet(args: argparse.Namespace) -> int:
-    if not args.db.is_file():
-        log.error("no ledger at %s", args.db)
-        return 1
     try:
-        with SqliteLedger.open(args.db) as ledger:
+        with open_ledger(args.db, create=False) as ledger:
             rows = fleet.fleet(ledger.kiosk_states())
     except (LedgerError, ValueError) as exc:
         log.error("%s", exc)
@@ -159,6 +214,11 @@ def _send(args: argparse.Namespace) -> int:
         return 2
     host, port = args.broker
     try:
+        tls = _tls(args)
+    except TlsError as exc:
+        log.error("not sent: %s", exc)
+        return 2
+    try:
         sent = ho_commands.send(
             host,
             port,
@@ -169,6 +229,7 @@ def _send(args: argparse.Namespace) -> int:
             time.time(),
             expires_in_s=args.expires_in,
             wait_s=args.timeout if args.wait else None,
+            tls=tls,
         )
     except (kiosk_commands.CommandError, ValueError) as exc:
         log.error("not sent: %s", exc)

@@ -27,6 +27,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from appliance import commands, wire
+from appliance.broker_tls import TlsError, TlsFiles, secure
 
 KEY_FILE = "command.key"
 PUBLIC_KEY_FILE = "command.pub"
@@ -131,12 +132,13 @@ def send(
     now_s: float,
     expires_in_s: int | None = None,
     wait_s: float | None = None,
+    tls: TlsFiles | None = None,
 ) -> Sent:
     """Sign and publish one command (QoS 1, MQTT message expiry = its lifetime).
 
     With wait_s, also wait that long for the kiosk's result (one kiosk only) and return
     it, or None if none came. Raises CommandError (a command a kiosk would refuse),
-    ValueError (the key) or SendError (the broker).
+    ValueError (the key) or SendError (the broker, or `tls` files it cannot use).
     """
     if wait_s is not None and target.startswith("group:"):
         raise ValueError("waiting for a result needs one kiosk, not a group")
@@ -149,7 +151,7 @@ def send(
     topic = command_topic(target)
     results = wire.event_topic(target, wire.STREAM_RESULTS) if wait_s is not None else None
     lifetime = command["expires_at"] - command["issued_at"]
-    result = _publish(host, port, topic, message, lifetime, results, command["cmd_id"], wait_s)
+    result = _publish(host, port, topic, message, lifetime, results, command["cmd_id"], wait_s, tls)
     return Sent(command["cmd_id"], topic, counter, command["expires_at"], result)
 
 
@@ -162,6 +164,7 @@ def _publish(
     results_topic: str | None,
     cmd_id: str,
     wait_s: float | None,
+    tls: TlsFiles | None = None,
 ) -> dict[str, Any] | None:
     # paho's network thread runs the callbacks below; these queues carry what they learn
     ready: queue.SimpleQueue[str | None] = queue.SimpleQueue()  # None: ready, else an error
@@ -171,6 +174,11 @@ def _publish(
         client_id=f"headoffice-send-{uuid.uuid4().hex[:12]}",
         protocol=mqtt.MQTTv5,
     )
+    if tls is not None:
+        try:
+            secure(client, tls)  # the user name is the certificate's CN
+        except TlsError as exc:
+            raise SendError(str(exc)) from None
 
     def on_connect(c: mqtt.Client, u: Any, f: Any, code: ReasonCode, p: Any) -> None:
         if code.is_failure:

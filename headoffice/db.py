@@ -1,23 +1,28 @@
-"""Head office's ledger: every kiosk event exactly once, the sales in it, kiosk presence.
+"""Head office's ledger: every kiosk event exactly once and in order, sales, kiosk presence.
 
-`Ledger` is the interface the rest of head office uses; `SqliteLedger` is the one backend
-today. A PostgreSQL backend implements the same methods; no SQL lives outside this module.
-Idempotency rests on the event id (the kiosk's idempotency key): applying an event that is
-already stored changes nothing.
+`Ledger` is the interface the rest of head office uses; `SqlLedger` implements it once
+over either backend of `headoffice/sql.py`, SQLite (a file path) or PostgreSQL (a
+`postgresql://` URL), picked by the target. No SQL lives outside these two modules.
+Idempotency rests on the event id (the kiosk's idempotency key): applying an
+event that is already stored changes nothing. Order rests on `seq`: each (kiosk, stream)
+applies its events one after another, holding early ones in the ledger (`held`) until
+the gap before them fills (`headoffice/reorder.py` says when to ask for a resync).
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 from appliance import wire
+from headoffice.reorder import Gap, ReorderWindow, Resync
+from headoffice.sql import DATABASE_ERRORS, Database, connect, is_postgres
 
 MIGRATIONS: tuple[str, ...] = (
     # version 1: the walking skeleton
@@ -65,11 +70,50 @@ MIGRATIONS: tuple[str, ...] = (
         telemetry_at TEXT
     );
     """,
+    # version 3: ordering per kiosk and stream; a ledger from before starts each stream
+    # after the highest seq it holds
+    """
+    CREATE TABLE streams (
+        kiosk_id TEXT NOT NULL,
+        stream TEXT NOT NULL,
+        next_seq BIGINT NOT NULL,
+        advanced_at DOUBLE PRECISION NOT NULL,
+        resync_from BIGINT,
+        resync_at DOUBLE PRECISION,
+        PRIMARY KEY (kiosk_id, stream)
+    );
+    INSERT INTO streams (kiosk_id, stream, next_seq, advanced_at)
+        SELECT kiosk_id, stream, max(seq) + 1, 0 FROM events GROUP BY kiosk_id, stream;
+    CREATE TABLE held (
+        kiosk_id TEXT NOT NULL,
+        stream TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        event_id TEXT NOT NULL UNIQUE,
+        envelope TEXT NOT NULL,
+        held_at DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (kiosk_id, stream, seq)
+    );
+    """,
 )
 
 
 class LedgerError(Exception):
     """The ledger cannot store this; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What became of one received event (`event_id`)."""
+
+    event_id: str
+    applied: tuple[str, ...] = ()  # event ids applied now, in seq order: it and any it freed
+    duplicate: bool = False  # already applied: changes nothing, ack it again
+    held: bool = False  # early (a gap before it): kept in the ledger, not applied, not acked
+
+    @property
+    def acks(self) -> tuple[str, ...]:
+        """The event ids to acknowledge to the kiosk now."""
+        return (self.event_id,) if self.duplicate else self.applied
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,8 +163,11 @@ class KioskState:
 
 
 class Ledger(Protocol):
-    def apply(self, envelope: wire.Envelope) -> bool:
-        """Store the event (and its sale). False if it was already stored."""
+    def apply(self, envelope: wire.Envelope) -> Applied:
+        """Apply the event (and its sale) in its stream's order, or hold it, or see a repeat."""
+
+    def due_resyncs(self, window: ReorderWindow) -> list[Resync]:
+        """Gaps the window did not close, each claimed once (across ingests) to ask for."""
 
     def set_kiosk_online(self, kiosk_id: str, online: bool) -> None: ...
 
@@ -137,6 +184,9 @@ class Ledger(Protocol):
 
     def sales(self) -> list[StoredSale]: ...
 
+    def held(self) -> list[tuple[str, str, int]]:
+        """(kiosk, stream, seq) of every event held behind a gap, in order."""
+
     def kiosks(self) -> list[KioskPresence]: ...
 
     def close(self) -> None: ...
@@ -146,33 +196,39 @@ def utc_now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-class SqliteLedger:
-    """One SQLite file in WAL mode. Used by one thread at a time (ingest's worker)."""
+class SqlLedger:
+    """The ledger over one database connection. Used by one thread at a time (ingest's
+    worker); several ingests may share one PostgreSQL database."""
 
-    def __init__(self, db: sqlite3.Connection, now: Callable[[], str]) -> None:
-        self._db: sqlite3.Connection | None = db
-        self._now = now
+    def __init__(self, db: Database, now: Callable[[], str], clock_s: Callable[[], float]) -> None:
+        self._db: Database | None = db
+        self._now = now  # head office's receive times, ISO 8601 text
+        self._clock_s = clock_s  # Unix seconds, for the reorder window
 
     @classmethod
-    def open(cls, path: str | Path, now: Callable[[], str] = utc_now_iso) -> SqliteLedger:
-        path = str(path)
+    def open(
+        cls,
+        target: str | Path,
+        now: Callable[[], str] = utc_now_iso,
+        clock_s: Callable[[], float] = time.time,
+    ) -> Self:
+        """Open (and create or migrate) the ledger at a SQLite path or a PostgreSQL URL."""
         try:
-            if path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
-            # check_same_thread=False: opened by the caller, then owned by one worker
-            db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")  # an acked sale must survive a power cut
-            db.execute("PRAGMA foreign_keys=ON")
-            db.execute("PRAGMA busy_timeout=5000")
-            ledger = cls(db, now)
+            ledger = cls(connect(target), now, clock_s)
+        except DATABASE_ERRORS as exc:
+            raise LedgerError(f"cannot open the ledger at {_redacted(target)}: {exc}") from exc
+        try:
             ledger._migrate()
-        except (OSError, sqlite3.Error) as exc:
-            raise LedgerError(f"cannot open the ledger at {path}: {exc}") from exc
+        except DATABASE_ERRORS as exc:
+            ledger.close()
+            raise LedgerError(f"cannot open the ledger at {_redacted(target)}: {exc}") from exc
+        except BaseException:
+            ledger.close()
+            raise
         return ledger
 
     @property
-    def _conn(self) -> sqlite3.Connection:
+    def _sql(self) -> Database:
         if self._db is None:
             raise LedgerError("the ledger is closed")
         return self._db
@@ -182,7 +238,7 @@ class SqliteLedger:
             self._db.close()
             self._db = None
 
-    def __enter__(self) -> SqliteLedger:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -194,82 +250,163 @@ class SqliteLedger:
         self.close()
 
     def _migrate(self) -> None:
-        db = self._conn
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        if version > len(MIGRATIONS):
-            raise LedgerError(f"the ledger is version {version}, newer than this software")
-        for number in range(version + 1, len(MIGRATIONS) + 1):
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                for statement in MIGRATIONS[number - 1].split(";"):
+        db = self._sql
+        with db.transaction():
+            version = db.schema_version()
+            if version > len(MIGRATIONS):
+                raise LedgerError(f"the ledger is version {version}, newer than this software")
+            for migration in MIGRATIONS[version:]:
+                for statement in migration.split(";"):
                     if statement.strip():
                         db.execute(statement)
-                db.execute(f"PRAGMA user_version={number}")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+            db.set_schema_version(len(MIGRATIONS))
 
     # -- writes ------------------------------------------------------------------------
 
-    def apply(self, envelope: wire.Envelope) -> bool:
-        """Store the event (and its sale) in one transaction. False if already stored.
+    def apply(self, envelope: wire.Envelope) -> Applied:
+        """Apply the event in its stream's order, in one transaction with what it frees.
 
-        Raises LedgerError when the event conflicts with a different stored one (the same
-        sale id under another event id); nothing is stored then.
+        seq below the stream's next: a repeat (changes nothing). Above: held in the ledger,
+        durably, until the events before it arrive. Equal: applied (event, sale, kiosk
+        seen), then every held successor that now follows without a gap.
+
+        Raises LedgerError when the event conflicts with a different one (another event id
+        at an applied or held seq, or the same sale id under another event id); nothing is
+        stored then.
         """
-        db = self._conn
-        received_at = self._now()
-        body = json.dumps(envelope.body, separators=(",", ":"), sort_keys=True)
-        db.execute("BEGIN IMMEDIATE")
+        received_at, now_s = self._now(), self._clock_s()
         try:
-            cur = db.execute(
-                "INSERT INTO events VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (event_id) DO NOTHING",
+            with self._sql.transaction():
+                return self._apply(envelope, received_at, now_s)
+        except self._sql.integrity_errors as exc:
+            raise LedgerError(f"event {envelope.event_id} conflicts: {exc}") from None
+
+    def _apply(self, envelope: wire.Envelope, received_at: str, now_s: float) -> Applied:
+        db, key, event_id = self._sql, (envelope.kiosk_id, envelope.stream), envelope.event_id
+        db.execute(
+            "INSERT INTO streams (kiosk_id, stream, next_seq, advanced_at) VALUES (?,?,1,?)"
+            " ON CONFLICT (kiosk_id, stream) DO NOTHING",
+            (*key, now_s),
+        )
+        [(next_seq,)] = db.query(
+            "SELECT next_seq FROM streams WHERE kiosk_id = ? AND stream = ?" + db.for_update, key
+        )
+        stored = db.query(
+            "SELECT kiosk_id, stream, seq FROM events WHERE event_id = ?", (event_id,)
+        )
+        if stored == [(*key, envelope.seq)]:
+            return Applied(event_id, duplicate=True)
+        if stored or envelope.seq < next_seq:
+            raise LedgerError(
+                f"event {event_id} conflicts: seq {envelope.seq} of {'/'.join(key)}"
+                f" is {'stored under another seq' if stored else 'applied under another id'}"
+            )
+        if envelope.seq > next_seq:
+            db.execute(
+                "INSERT INTO held VALUES (?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+                (*key, envelope.seq, event_id, envelope.to_json().decode(), now_s),
+            )
+            held = db.query(
+                "SELECT event_id FROM held WHERE kiosk_id = ? AND stream = ? AND seq = ?",
+                (*key, envelope.seq),
+            )
+            if held != [(event_id,)]:
+                raise LedgerError(f"event {event_id} conflicts with a held event")
+            return Applied(event_id, held=True)
+        applied = [self._store(envelope, received_at)]
+        while True:
+            following = db.query(
+                "SELECT envelope FROM held WHERE kiosk_id = ? AND stream = ? AND seq = ?",
+                (*key, next_seq + len(applied)),
+            )
+            if not following:
+                break
+            applied.append(self._store(wire.parse_envelope(following[0][0].encode()), received_at))
+        next_seq += len(applied)
+        db.execute(
+            "DELETE FROM held WHERE kiosk_id = ? AND stream = ? AND seq < ?", (*key, next_seq)
+        )
+        db.execute(
+            "UPDATE streams SET next_seq = ?, advanced_at = ? WHERE kiosk_id = ? AND stream = ?",
+            (next_seq, now_s, *key),
+        )
+        return Applied(event_id, applied=tuple(applied))
+
+    def _store(self, envelope: wire.Envelope, received_at: str) -> str:
+        """The event, its sale (for a sale) and the kiosk's last_seen; its event id."""
+        db = self._sql
+        body = json.dumps(envelope.body, separators=(",", ":"), sort_keys=True)
+        db.execute(
+            "INSERT INTO events VALUES (?,?,?,?,?,?,?,?)",
+            (
+                envelope.event_id,
+                envelope.kiosk_id,
+                envelope.stream,
+                envelope.seq,
+                envelope.at,
+                int(envelope.clock_synced),
+                body,
+                received_at,
+            ),
+        )
+        if envelope.stream == wire.STREAM_SALES:
+            b = envelope.body
+            db.execute(
+                "INSERT INTO sales VALUES (?,?,?,?,?,?,?,?)",
                 (
                     envelope.event_id,
                     envelope.kiosk_id,
-                    envelope.stream,
-                    envelope.seq,
+                    b["sale_id"],
+                    b["sale_seq"],
                     envelope.at,
-                    int(envelope.clock_synced),
+                    b["currency"],
+                    b["total_minor"],
                     body,
-                    received_at,
                 ),
             )
-            if cur.rowcount == 0:
-                db.execute("ROLLBACK")
-                return False
-            if envelope.stream == wire.STREAM_SALES:
-                b = envelope.body
-                db.execute(
-                    "INSERT INTO sales VALUES (?,?,?,?,?,?,?,?)",
-                    (
-                        envelope.event_id,
-                        envelope.kiosk_id,
-                        b["sale_id"],
-                        b["sale_seq"],
-                        envelope.at,
-                        b["currency"],
-                        b["total_minor"],
-                        body,
-                    ),
-                )
-            db.execute(
-                "INSERT INTO kiosks (kiosk_id, last_seen) VALUES (?, ?)"
-                " ON CONFLICT (kiosk_id) DO UPDATE SET last_seen = excluded.last_seen",
-                (envelope.kiosk_id, received_at),
+        db.execute(
+            "INSERT INTO kiosks (kiosk_id, last_seen) VALUES (?, ?)"
+            " ON CONFLICT (kiosk_id) DO UPDATE SET last_seen = excluded.last_seen",
+            (envelope.kiosk_id, received_at),
+        )
+        return envelope.event_id
+
+    def due_resyncs(self, window: ReorderWindow) -> list[Resync]:
+        """Gaps the window did not close, each claimed here so that one ingest asks once.
+
+        The claim is a compare-and-set on the stream row: of several ingests sharing a
+        database, only the one whose UPDATE still sees the old state asks.
+        """
+        db, now_s = self._sql, self._clock_s()
+        claimed = []
+        with db.transaction():
+            rows = db.query(
+                "SELECT s.kiosk_id, s.stream, s.next_seq, count(*), min(h.held_at),"
+                " s.advanced_at, s.resync_from, s.resync_at FROM streams s JOIN held h"
+                " ON h.kiosk_id = s.kiosk_id AND h.stream = s.stream GROUP BY s.kiosk_id,"
+                " s.stream, s.next_seq, s.advanced_at, s.resync_from, s.resync_at"
+                " ORDER BY s.kiosk_id, s.stream"
             )
-        except sqlite3.IntegrityError as exc:
-            db.execute("ROLLBACK")
-            raise LedgerError(f"event {envelope.event_id} conflicts: {exc}") from None
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
-        return True
+            for kiosk_id, stream, *facts in rows:
+                gap = Gap(*facts)
+                if not gap.is_due(window, now_s):
+                    continue
+                taken = db.execute(
+                    "UPDATE streams SET resync_from = ?, resync_at = ? WHERE kiosk_id = ?"
+                    " AND stream = ? AND next_seq = ? AND resync_from IS NOT DISTINCT FROM ?"
+                    " AND resync_at IS NOT DISTINCT FROM ?",
+                    (gap.next_seq, now_s, kiosk_id, stream, gap.next_seq, *facts[-2:]),
+                )
+                if taken == 1:
+                    claimed.append(Resync(kiosk_id, stream, gap.next_seq))
+        return claimed
+
+    def held(self) -> list[tuple[str, str, int]]:
+        rows = self._sql.query("SELECT kiosk_id, stream, seq FROM held ORDER BY 1, 2, 3")
+        return [(r[0], r[1], r[2]) for r in rows]
 
     def set_kiosk_online(self, kiosk_id: str, online: bool) -> None:
-        self._conn.execute(
+        self._sql.execute(
             "INSERT INTO kiosks (kiosk_id, last_seen, online) VALUES (?, ?, ?)"
             " ON CONFLICT (kiosk_id) DO UPDATE"
             " SET last_seen = excluded.last_seen, online = excluded.online",
@@ -287,15 +424,15 @@ class SqliteLedger:
         replayed: a retained copy the broker hands a new subscription (an ingest restart),
         which says nothing about when the kiosk was last seen.
         """
-        db = self._conn
+        db = self._sql
         now = self._now()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            row = db.execute(
-                "SELECT online, online_since, conn_seq FROM kiosk_state WHERE kiosk_id = ?",
+        with db.transaction():
+            rows = db.query(
+                "SELECT online, online_since, conn_seq FROM kiosk_state WHERE kiosk_id = ?"
+                + db.for_update,
                 (kiosk_id,),
-            ).fetchone()
-            old_online, old_since, old_seq = row if row is not None else (None, None, None)
+            )
+            old_online, old_since, old_seq = rows[0] if rows else (None, None, None)
             stale = (
                 not status.online
                 and status.conn_seq is not None
@@ -303,7 +440,6 @@ class SqliteLedger:
                 and status.conn_seq < old_seq
             )
             if stale:
-                db.execute("ROLLBACK")
                 return False
             changed = old_online is None or bool(old_online) != status.online
             since = now if changed or status.conn_seq != old_seq else old_since
@@ -316,10 +452,6 @@ class SqliteLedger:
                 (kiosk_id, int(status.online), since, status.conn_seq, status.state, now),
             )
             self._touch(kiosk_id, now, status.online, seen=status.online and not replayed)
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
         return True
 
     def record_birth(self, birth: wire.Birth, replayed: bool = False) -> None:
@@ -330,50 +462,41 @@ class SqliteLedger:
         self._record_latest("telemetry", telemetry.kiosk_id, telemetry.to_json().decode(), True)
 
     def _record_latest(self, what: str, kiosk_id: str, payload: str, seen: bool) -> None:
-        db = self._conn
+        db = self._sql
         now = self._now()
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with db.transaction():
             db.execute(  # `what` is one of two literals above, never input
                 f"INSERT INTO kiosk_state (kiosk_id, {what}, {what}_at) VALUES (?,?,?)"
                 f" ON CONFLICT (kiosk_id) DO UPDATE SET {what} = excluded.{what},"
-                f" {what}_at = CASE WHEN {what} IS excluded.{what} THEN {what}_at"
-                f" ELSE excluded.{what}_at END",
+                f" {what}_at = CASE WHEN kiosk_state.{what} IS NOT DISTINCT FROM"
+                f" excluded.{what} THEN kiosk_state.{what}_at ELSE excluded.{what}_at END",
                 (kiosk_id, payload, now),
             )
             self._touch(kiosk_id, now, None, seen=seen)
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
 
     def _touch(self, kiosk_id: str, now: str, online: bool | None, seen: bool) -> None:
         """kiosks.online (when a status says) and last_seen (when the kiosk itself spoke
         just now: not a Will, which is the broker's, nor a replayed retained message)."""
-        self._conn.execute(
+        online_int = None if online is None else int(online)
+        self._sql.execute(
             "INSERT INTO kiosks (kiosk_id, last_seen, online)"
-            " VALUES (:kiosk, :seen_at, coalesce(:online, 0)) ON CONFLICT (kiosk_id) DO UPDATE"
-            " SET last_seen = CASE WHEN :seen THEN excluded.last_seen ELSE last_seen END,"
-            " online = coalesce(:online, online)",
-            {
-                "kiosk": kiosk_id,
-                "seen_at": now if seen else "",  # "": never seen live yet
-                "seen": seen,
-                "online": None if online is None else int(online),
-            },
+            " VALUES (?, ?, coalesce(?, 0)) ON CONFLICT (kiosk_id) DO UPDATE"
+            " SET last_seen = CASE WHEN ? THEN excluded.last_seen ELSE kiosks.last_seen END,"
+            " online = coalesce(?, kiosks.online)",
+            (kiosk_id, now if seen else "", online_int, seen, online_int),  # "": not seen live
         )
 
     # -- reads -------------------------------------------------------------------------
 
     def events(self) -> list[StoredEvent]:
-        rows = self._conn.execute(
+        rows = self._sql.query(
             "SELECT event_id, kiosk_id, stream, seq, at, clock_synced, received_at"
             " FROM events ORDER BY kiosk_id, stream, seq"
         )
         return [StoredEvent(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6]) for r in rows]
 
     def sales(self) -> list[StoredSale]:
-        rows = self._conn.execute(
+        rows = self._sql.query(
             "SELECT event_id, kiosk_id, sale_id, sale_seq, at, currency, total_minor, body"
             " FROM sales ORDER BY kiosk_id, sale_seq"
         )
@@ -382,17 +505,15 @@ class SqliteLedger:
         ]
 
     def kiosks(self) -> list[KioskPresence]:
-        rows = self._conn.execute(
-            "SELECT kiosk_id, last_seen, online FROM kiosks ORDER BY kiosk_id"
-        )
+        rows = self._sql.query("SELECT kiosk_id, last_seen, online FROM kiosks ORDER BY kiosk_id")
         return [KioskPresence(r[0], r[1], bool(r[2])) for r in rows]
 
     def kiosk_states(self) -> list[KioskState]:
         """Every kiosk heard of (by event or status), in kiosk id order."""
-        seen = dict(self._conn.execute("SELECT kiosk_id, last_seen FROM kiosks"))
+        seen = dict(self._sql.query("SELECT kiosk_id, last_seen FROM kiosks"))
         rows = {
             r[0]: r
-            for r in self._conn.execute(
+            for r in self._sql.query(
                 "SELECT kiosk_id, online, online_since, conn_seq, status_state,"
                 " birth, birth_at, telemetry, telemetry_at FROM kiosk_state"
             )
@@ -415,3 +536,29 @@ class SqliteLedger:
                 )
             )
         return states
+
+
+SqliteLedger = SqlLedger  # its name before PostgreSQL; `open` takes a URL as well
+
+
+def open_ledger(
+    target: str | Path,
+    now: Callable[[], str] = utc_now_iso,
+    clock_s: Callable[[], float] = time.time,
+    create: bool = True,
+) -> SqlLedger:
+    """The ledger at a PostgreSQL URL or a SQLite path. create=False: LedgerError when a
+    SQLite file is missing (a reader should not make an empty ledger by a typo)."""
+    if not create and not is_postgres(target) and not Path(target).is_file():
+        raise LedgerError(f"no ledger at {target}")
+    return SqlLedger.open(target, now, clock_s)
+
+
+def _redacted(target: str | Path) -> str:
+    """The target without a password, for messages and logs."""
+    text = str(target)
+    if not is_postgres(text):
+        return text
+    scheme, _, rest = text.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    return f"{scheme}://{credentials.partition(':')[0]}{at}{host}"

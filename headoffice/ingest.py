@@ -8,7 +8,12 @@ The broker's in-flight limit for this client bounds the queue.
 A duplicate event is acked again (the kiosk may have missed the first ack). A malformed
 message is logged and dropped: never stored, never acked at the application level.
 
-Every ingest also keeps the latest status (by the bdSeq rule, `SqliteLedger.record_status`),
+Each (kiosk, stream) applies in `seq` order (`Ledger.apply`): an early event is held in
+the ledger, durably, so its MQTT delivery is confirmed, but it is acked to the kiosk only
+once applied. A gap that the reorder window does not close gets one signed `resync`
+command to the kiosk (`headoffice/reorder.py`), when the ingest has the command key.
+
+Every ingest also keeps the latest status (by the bdSeq rule, `SqlLedger.record_status`),
 birth and telemetry of each kiosk for `headoffice fleet`; these need no ack.
 """
 
@@ -18,6 +23,7 @@ import logging
 import queue
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,7 +37,9 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from appliance import wire
-from headoffice.db import LedgerError, SqliteLedger
+from appliance.broker_tls import TlsFiles, secure
+from headoffice.db import Ledger, LedgerError, open_ledger
+from headoffice.reorder import ReorderWindow, Resync, signed_resync
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +66,18 @@ class Ingest:
         self,
         host: str,
         port: int,
-        db_path: str | Path,
+        db_path: str | Path,  # a SQLite file, or a postgresql:// URL
         client_id: str | None = None,
         shared_group: str = "ingest",
         keepalive_s: int = 30,
+        tls: TlsFiles | None = None,
+        reorder: ReorderWindow | None = None,
+        command_key: Path | None = None,  # signs resync requests; None: log gaps only
     ) -> None:
+        self._reorder = reorder or ReorderWindow()
+        self._command_key = command_key
+        self._tick_s = min(1.0, self._reorder.seconds / 4)  # how often to look for gaps
+        self._next_gap_check = 0.0  # time.monotonic()
         self._host = host
         self._port = port
         self._db_path = db_path
@@ -75,11 +90,13 @@ class Ingest:
         self._lock = threading.Lock()
         self._connected = False
         self._connection = 0
-        self._ledger: SqliteLedger | None = None
+        self._ledger: Ledger | None = None
         self._worker: threading.Thread | None = None
         self._closed = False
         self.stored = 0  # events newly stored (read for logs and tests)
         self.rejected = 0  # malformed or conflicting messages dropped
+        self.held = 0  # events that arrived early and were held behind a gap
+        self.resyncs_requested = 0  # signed resync commands published
 
         client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
@@ -87,6 +104,8 @@ class Ingest:
             protocol=mqtt.MQTTv5,
             manual_ack=True,
         )
+        if tls is not None:
+            secure(client, tls)  # TlsError now; the user name is the certificate's CN
         client.will_set(
             wire.HEADOFFICE_STATE_TOPIC, wire.online_payload(False, ""), qos=1, retain=True
         )
@@ -108,7 +127,7 @@ class Ingest:
         """Open the ledger (LedgerError if it cannot), start the worker, connect."""
         if self._ledger is not None or self._closed:
             return
-        self._ledger = SqliteLedger.open(self._db_path)
+        self._ledger = open_ledger(self._db_path)
         self._worker = threading.Thread(target=self._work, name="ingest-worker", daemon=True)
         self._worker.start()
         props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]  # paho
@@ -189,7 +208,11 @@ class Ingest:
         assert self._ledger is not None
         ledger = self._ledger
         while True:
-            first = self._inbox.get()
+            try:
+                first = self._inbox.get(timeout=self._tick_s)
+            except queue.Empty:
+                self._ask_for_resyncs(ledger)
+                continue
             batch = [first]
             while first is not None and batch[-1] is not None and len(batch) < BATCH:
                 try:
@@ -202,8 +225,33 @@ class Ingest:
                 log.exception("ingest worker round failed")
             if batch[-1] is None:
                 return
+            self._ask_for_resyncs(ledger)
 
-    def _handle_batch(self, ledger: SqliteLedger, batch: list[_Received]) -> None:
+    def _ask_for_resyncs(self, ledger: Ledger) -> None:
+        """At most every tick: a signed resync for each gap the reorder window did not close."""
+        now = time.monotonic()
+        if now < self._next_gap_check:
+            return
+        self._next_gap_check = now + self._tick_s
+        try:
+            for resync in ledger.due_resyncs(self._reorder):
+                self._send_resync(resync)
+        except Exception:
+            log.exception("looking for gaps failed")
+
+    def _send_resync(self, resync: Resync) -> None:
+        gap = f"{resync.kiosk_id}/{resync.stream} is missing seq {resync.from_seq}"
+        if self._command_key is None:
+            log.warning("%s; no command key, so no resync (the kiosk resends by itself)", gap)
+            return
+        message, lifetime_s = signed_resync(self._command_key, resync, time.time())
+        props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]  # paho
+        props.MessageExpiryInterval = lifetime_s  # hygiene only: the signed expiry rules
+        self._client.publish(wire.command_topic(resync.kiosk_id), message, 1, properties=props)
+        self.resyncs_requested += 1
+        log.warning("%s; asked it to send again from there", gap)
+
+    def _handle_batch(self, ledger: Ledger, batch: list[_Received]) -> None:
         acks: dict[str, list[str]] = {}
         for item in batch:
             self._handle(ledger, item, acks)
@@ -215,7 +263,7 @@ class Ingest:
             if item.connection == connection:
                 self._client.ack(item.mid, item.qos)
 
-    def _handle(self, ledger: SqliteLedger, item: _Received, acks: dict[str, list[str]]) -> None:
+    def _handle(self, ledger: Ledger, item: _Received, acks: dict[str, list[str]]) -> None:
         try:
             if item.kind != "event":
                 self._handle_presence(ledger, item)
@@ -226,11 +274,15 @@ class Ingest:
                 raise wire.WireError(
                     f"topic says {kiosk_id}/{stream}, payload {envelope.kiosk_id}/{envelope.stream}"
                 )
-            if ledger.apply(envelope):
-                self.stored += 1
-            else:
+            outcome = ledger.apply(envelope)
+            self.stored += len(outcome.applied)
+            if outcome.duplicate:
                 log.info("event %s from %s already stored", envelope.event_id, kiosk_id)
-            acks.setdefault(kiosk_id, []).append(envelope.event_id)
+            if outcome.held:
+                self.held += 1
+                log.info("holding %s/%s seq %d: a gap before it", kiosk_id, stream, envelope.seq)
+            if outcome.acks:
+                acks.setdefault(kiosk_id, []).extend(outcome.acks)
         except (wire.WireError, LedgerError) as exc:
             self.rejected += 1
             log.warning("rejected a message on %s: %s", item.topic, exc)
@@ -239,7 +291,7 @@ class Ingest:
             self.rejected += 1
             log.exception("message on %s not stored", item.topic)
 
-    def _handle_presence(self, ledger: SqliteLedger, item: _Received) -> None:
+    def _handle_presence(self, ledger: Ledger, item: _Received) -> None:
         """The latest status (by the bdSeq rule), birth or telemetry of a kiosk."""
         kiosk_id = wire.parse_kiosk_topic(item.topic, item.kind)
         if item.kind == "status":

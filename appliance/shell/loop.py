@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import queue
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from appliance.core import checkout, snapshot
@@ -32,6 +33,9 @@ class Loop:
         self._lamp: Lamp | None = None
         self._open_sale: dict[str, Any] | None = snapshot.open_sale(state)
         self.rejected: list[checkout.IllegalTransition] = []
+        # events the shell handles before the core (a raw MQTT command): type → handler,
+        # which returns the events for the core
+        self.shell_handlers: dict[type[Event], Callable[[Event], list[Event]]] = {}
         self._show_lamp()
 
     def emit(self, event: Event) -> None:
@@ -73,11 +77,17 @@ class Loop:
         count = 0
         while pending:
             event = pending.popleft()
+            handler = self.shell_handlers.get(type(event))
+            if handler is not None:
+                pending.extend(handler(event))
+                continue
             try:
                 self.state, effects = checkout.step(self.state, event)
             except checkout.IllegalTransition as exc:
                 log.warning("ignored %s: %s", type(event).__name__, exc.why)
                 self.rejected.append(exc)
+                for effect in exc.effects:  # the state is unchanged; a refused scan beeps
+                    pending.extend(self._runner.run(effect))
                 continue
             count += 1
             for effect in effects:

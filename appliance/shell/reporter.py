@@ -9,6 +9,16 @@ the outbox when head office's application-level ack arrives (ReportAcked →
 MarkDelivered). Every new connection, every time head office comes (back) online and
 every `resend_after_s` without an ack, sending starts again from the first unacked row;
 head office is idempotent, so the duplicates this makes are harmless.
+
+Presence (docs/mqtt.md): before each CONNECT the persisted connection counter (bdSeq) goes
+up and the Will says `lost` with it; after CONNACK the status says `online`, at close
+`offline`, all with that counter. A birth is due after every connect; the main loop
+builds and publishes it (`birth_due`, `publish_birth`), and telemetry (QoS 0).
+
+Commands: the client acknowledges QoS 1 messages by hand (manual_ack). Acks and head
+office's state are acknowledged as soon as they are read; a command is only emitted as
+CommandReceived, and its PUBACK waits for `ack_command`, which the main loop calls once the
+command's outcome is committed: a kiosk that dies before that gets it again.
 """
 
 from __future__ import annotations
@@ -18,6 +28,7 @@ import random
 import threading
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from pathlib import Path
 from types import TracebackType
 from typing import Any, cast
 
@@ -28,8 +39,10 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from appliance import wire
-from appliance.core.events import BrokerLinkChanged, ReportAcked
+from appliance.broker_tls import TlsFiles, secure
+from appliance.core.events import BrokerLinkChanged, CommandReceived, ReportAcked
 from appliance.ports import Emit
+from appliance.shell import telemetry
 from appliance.shell.store import Store
 
 log = logging.getLogger(__name__)
@@ -52,6 +65,9 @@ class Reporter:
         keepalive_s: int = 30,
         window: int = 100,
         resend_after_s: float = 60.0,
+        data_dir: Path | None = None,
+        store_id: str = "",
+        tls: TlsFiles | None = None,
     ) -> None:
         self.kiosk_id = kiosk_id
         self._host = host
@@ -63,12 +79,20 @@ class Reporter:
         self._resend_after_s = resend_after_s
         self._ack_topic = wire.ack_topic(kiosk_id)
         self._status_topic = wire.status_topic(kiosk_id)
+        # the connection counter lives in data_dir (None: in memory only, for tests)
+        self._data_dir = data_dir
+        self._command_topics = [wire.command_topic(kiosk_id)]
+        if store_id:
+            self._command_topics.append(wire.group_command_topic(store_id))
 
         # written by the network thread, read by the main loop
         self._lock = threading.Lock()
         self._connected = False
         self._headoffice_online = False
         self._epoch = 0  # bumped whenever everything unacked must be sent again
+        self._conn_seq = 0  # this connection's counter, as in its Will
+        self._connection = 0  # bumped on every CONNACK: which connection a command came on
+        self._birth_due = False
 
         # main loop only: event_id → (outbox row id, monotonic time sent)
         self._in_flight: dict[str, tuple[int, float]] = {}
@@ -77,7 +101,12 @@ class Reporter:
         self._started = False
         self._closed = False
 
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=kiosk_id, protocol=mqtt.MQTTv5)
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=kiosk_id, protocol=mqtt.MQTTv5, manual_ack=True
+        )
+        if tls is not None:
+            # TlsError now, not at connect; the broker's user name is the CN = kiosk_id
+            secure(client, tls, kiosk_id)
         # Rows stay in the outbox until acked, so paho never needs to hold more than
         # this connection's window plus what it replays from the last one.
         client.max_queued_messages_set(2 * window)
@@ -85,6 +114,7 @@ class Reporter:
         # paho's backoff has no jitter (research §2.6); a random first delay spreads a
         # fleet that lost the same broker. paho annotates int but only does arithmetic.
         client.reconnect_delay_set(cast(int, random.uniform(1.0, 2.0)), MAX_RECONNECT_DELAY_S)
+        client.on_pre_connect = self._on_pre_connect
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_connect_fail = self._on_connect_fail
@@ -164,6 +194,46 @@ class Reporter:
         for event_id in event_ids:
             self._in_flight.pop(event_id, None)
 
+    def resend_unacked(self) -> None:
+        """Send every unacknowledged row again, from the first (a `resync` command)."""
+        with self._lock:
+            self._epoch += 1
+
+    def ack_command(self, mid: int, connection: int) -> None:
+        """PUBACK a command whose outcome is committed. A delivery from an earlier
+        connection is not acknowledged: the broker delivers it again, and it is refused
+        then as a replay."""
+        with self._lock:
+            current = self._connected and connection == self._connection and not self._closed
+        if current and mid > 0:  # a QoS 0 delivery has no packet id (0) and no PUBACK
+            self._client.ack(mid, 1)
+
+    def birth_due(self) -> int | None:
+        """The connection counter when a birth is due (after a connect or `request_birth`),
+        once; None otherwise."""
+        with self._lock:
+            if not (self._birth_due and self._connected) or self._closed:
+                return None
+            self._birth_due = False
+            return self._conn_seq
+
+    def request_birth(self) -> None:
+        """Publish the birth again, same counter (a `rebirth` command): not a new session."""
+        with self._lock:
+            self._birth_due = True
+
+    def publish_birth(self, payload: bytes) -> None:
+        """QoS 1, retained: the latest birth of each kiosk stays on the broker."""
+        self._client.publish(wire.birth_topic(self.kiosk_id), payload, 1, retain=True)
+
+    def publish_telemetry(self, payload: bytes) -> bool:
+        """QoS 0, not retained, and only while connected: paho drops it otherwise anyway,
+        and a stale health sample is worth nothing. True if it was handed to paho."""
+        if not self.connected:
+            return False
+        info = self._client.publish(wire.telemetry_topic(self.kiosk_id), payload, 0)
+        return info.rc == MQTTErrorCode.MQTT_ERR_SUCCESS
+
     def close(self) -> None:
         """Say offline, disconnect and stop the network thread. Idempotent."""
         with self._lock:
@@ -171,10 +241,10 @@ class Reporter:
                 return
             self._closed = True
             connected = self._connected
+            conn_seq = self._conn_seq
         if connected:
-            info = self._client.publish(
-                self._status_topic, wire.online_payload(False, _now_iso()), qos=1, retain=True
-            )
+            goodbye = wire.status_payload(False, _now_iso(), conn_seq, "offline")
+            info = self._client.publish(self._status_topic, goodbye, qos=1, retain=True)
             try:
                 info.wait_for_publish(CLOSE_TIMEOUT_S)
             except (RuntimeError, ValueError) as exc:
@@ -186,6 +256,7 @@ class Reporter:
         # collector, and paho closes its wake-up socket pair only when the client is freed
         # (eclipse-paho/paho.mqtt.python#627): break the cycle so it goes with us.
         client = self._client
+        client.on_pre_connect = None
         client.on_connect = client.on_disconnect = client.on_connect_fail = None
         client.on_message = client.on_publish = client.on_subscribe = None
 
@@ -202,6 +273,24 @@ class Reporter:
 
     # -- network thread side: emit events or set flags, nothing else ----------------------
 
+    def _on_pre_connect(self, client: mqtt.Client, userdata: Any) -> None:
+        """Right before each CONNECT: a new counter, and the Will that carries it."""
+        with self._lock:
+            previous = self._conn_seq
+        try:
+            conn_seq = (
+                telemetry.next_connection_counter(self._data_dir)
+                if self._data_dir is not None
+                else previous + 1
+            )
+        except OSError as exc:  # disk full: still a new number, though not persisted
+            log.error("connection counter not saved: %s", exc)
+            conn_seq = previous + 1
+        will = wire.status_payload(False, "", conn_seq, "lost")
+        client.will_set(self._status_topic, will, qos=1, retain=True)
+        with self._lock:
+            self._conn_seq = conn_seq
+
     def _on_connect(
         self,
         client: mqtt.Client,
@@ -214,12 +303,16 @@ class Reporter:
             log.error("broker refused the connection: %s", reason_code)
             return
         # always resubscribe: the session may be gone even when we asked to keep it
-        client.subscribe([(self._ack_topic, 1), (wire.HEADOFFICE_STATE_TOPIC, 1)])
-        client.publish(self._status_topic, wire.online_payload(True, _now_iso()), 1, retain=True)
+        topics = [self._ack_topic, wire.HEADOFFICE_STATE_TOPIC, *self._command_topics]
+        client.subscribe([(topic, 1) for topic in topics])
         with self._lock:
             self._connected = True
             self._headoffice_online = False  # until the retained state says otherwise
             self._epoch += 1
+            self._connection += 1
+            self._birth_due = True
+            online = wire.status_payload(True, _now_iso(), self._conn_seq, "online")
+        client.publish(self._status_topic, online, 1, retain=True)
         present = flags.session_present
         log.info("connected to %s:%d (session present: %s)", self._host, self._port, present)
         self._emit(BrokerLinkChanged(at=self._monotonic(), connected=True))
@@ -246,6 +339,16 @@ class Reporter:
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         # an exception here would kill paho's network thread (research §2.5)
+        if message.topic in self._command_topics:
+            with self._lock:
+                connection = self._connection
+            at = self._monotonic()
+            self._emit(
+                CommandReceived(
+                    at=at, payload=bytes(message.payload), mid=message.mid, connection=connection
+                )
+            )
+            return  # acknowledged by ack_command, after its outcome is committed
         try:
             if message.topic == self._ack_topic:
                 event_ids = wire.parse_ack(bytes(message.payload))
@@ -260,6 +363,9 @@ class Reporter:
                 self._headoffice_state(False)
         except Exception:
             log.exception("message on %s not handled", message.topic)
+        finally:
+            if message.qos > 0:  # manual_ack: everything but a command is done with now
+                client.ack(message.mid, message.qos)
 
     def _headoffice_state(self, online: bool) -> None:
         with self._lock:

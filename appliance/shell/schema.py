@@ -270,6 +270,24 @@ MIGRATIONS: tuple[str, ...] = (
     DROP TABLE outbox;
     ALTER TABLE outbox_v5 RENAME TO outbox;
     """,
+    # version 6: head office's signed commands (docs/mqtt.md): the last counter accepted
+    # from each key (a replay is refused), and every accepted command by its id (executed
+    # at most once), written in the same transaction as its result
+    """
+    CREATE TABLE command_counters (
+        key_id TEXT PRIMARY KEY,
+        counter INTEGER NOT NULL CHECK (counter >= 1)
+    ) WITHOUT ROWID;
+    CREATE TABLE commands (
+        cmd_id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        key_id TEXT NOT NULL,
+        counter INTEGER NOT NULL,
+        received_at TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        code TEXT NOT NULL
+    ) WITHOUT ROWID;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

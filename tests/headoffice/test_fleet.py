@@ -13,7 +13,7 @@ import pytest
 from appliance import wire
 from appliance.shell import telemetry
 from headoffice import fleet
-from headoffice.db import SqliteLedger
+from headoffice.db import open_ledger
 from tests.support.sales import sale_envelope
 
 T = "2026-11-23T10:00:{:02d}.000+00:00"
@@ -67,10 +67,10 @@ def sample(tmp_path: Path, kiosk: str = "k1", **facts: object) -> wire.Telemetry
 # -- the bdSeq rule ------------------------------------------------------------------------
 
 
-def test_a_will_from_an_older_connection_after_the_new_online_is_ignored(tmp_path: Path) -> None:
+def test_a_will_from_an_older_connection_after_the_new_online_is_ignored(ledger_db: str) -> None:
     """GIVEN a kiosk back online on connection 8 WHEN the broker then delivers connection 7's
     Will (late, research §1.3) THEN the kiosk stays online, since its reconnection."""
-    with SqliteLedger.open(tmp_path / "ho.db", now=ticking()) as ledger:
+    with open_ledger(ledger_db, now=ticking()) as ledger:
         assert ledger.record_status("k1", status(True, 7))
         assert ledger.record_status("k1", status(True, 8))
 
@@ -82,19 +82,19 @@ def test_a_will_from_an_older_connection_after_the_new_online_is_ignored(tmp_pat
     assert presence.online and presence.last_seen == T.format(1)
 
 
-def test_the_will_of_the_current_connection_takes_the_kiosk_offline(tmp_path: Path) -> None:
+def test_the_will_of_the_current_connection_takes_the_kiosk_offline(ledger_db: str) -> None:
     """GIVEN a kiosk online on connection 8 WHEN its own Will (8) arrives THEN it is offline
     from then, and its last sign of life stays the online status (a Will is the broker's)."""
-    with SqliteLedger.open(tmp_path / "ho.db", now=ticking()) as ledger:
+    with open_ledger(ledger_db, now=ticking()) as ledger:
         ledger.record_status("k1", status(True, 8))
         assert ledger.record_status("k1", status(False, 8))
         [state] = ledger.kiosk_states()
     assert (state.online, state.online_since, state.last_seen) == (False, T.format(1), T.format(0))
 
 
-def test_a_status_without_a_counter_always_counts(tmp_path: Path) -> None:
+def test_a_status_without_a_counter_always_counts(ledger_db: str) -> None:
     """A kiosk from before conn_seq (`{"online": false}` only) is never ignored."""
-    with SqliteLedger.open(tmp_path / "ho.db", now=ticking()) as ledger:
+    with open_ledger(ledger_db, now=ticking()) as ledger:
         ledger.record_status("k1", status(True, 8))
         old = wire.parse_status(wire.online_payload(False, ""))
         assert ledger.record_status("k1", old)
@@ -106,11 +106,12 @@ def test_a_status_without_a_counter_always_counts(tmp_path: Path) -> None:
 
 def test_the_fleet_shows_presence_health_and_sales_from_birth_and_telemetry(
     tmp_path: Path,
+    ledger_db: str,
 ) -> None:
     """GIVEN k1 online with a birth then a newer telemetry sample, k2 known only by a sale
     WHEN the fleet is listed THEN k1 shows online since its status, the telemetry's devices,
     signal, outbox depth, clock and sales today, the birth's software and catalog; k2 '?'."""
-    with SqliteLedger.open(tmp_path / "ho.db", now=ticking()) as ledger:
+    with open_ledger(ledger_db, now=ticking()) as ledger:
         ledger.record_status("k1", status(True, 7))
         ledger.record_birth(birth())
         ledger.record_telemetry(sample(tmp_path))
@@ -143,9 +144,9 @@ def test_the_fleet_shows_presence_health_and_sales_from_birth_and_telemetry(
     assert as_json[1]["online"] is None
 
 
-def test_a_birth_newer_than_the_telemetry_wins(tmp_path: Path) -> None:
+def test_a_birth_newer_than_the_telemetry_wins(tmp_path: Path, ledger_db: str) -> None:
     """A rebirth after a sample carries the fresher outbox depth and signal."""
-    with SqliteLedger.open(tmp_path / "ho.db", now=ticking()) as ledger:
+    with open_ledger(ledger_db, now=ticking()) as ledger:
         ledger.record_telemetry(sample(tmp_path))
         ledger.record_birth(birth(outbox_depth=0, signal="out-of-service"))
         [row] = fleet.fleet(ledger.kiosk_states())
@@ -154,12 +155,13 @@ def test_a_birth_newer_than_the_telemetry_wins(tmp_path: Path) -> None:
 
 def test_retained_copies_replayed_to_a_restarted_ingest_are_not_signs_of_life(
     tmp_path: Path,
+    ledger_db: str,
 ) -> None:
     """GIVEN a kiosk whose last birth and online status head office stored, then silence
     WHEN the ingest restarts and the broker replays the retained birth and status
     THEN when the birth arrived and when the kiosk was last seen stay as they were; and a
     kiosk known only from replayed copies has never been seen."""
-    with SqliteLedger.open(tmp_path / "ho.db", now=ticking()) as ledger:
+    with open_ledger(ledger_db, now=ticking()) as ledger:
         ledger.record_status("k1", status(True, 7))
         ledger.record_birth(birth())
         ledger.record_status("k1", status(True, 7), replayed=True)
@@ -170,12 +172,12 @@ def test_retained_copies_replayed_to_a_restarted_ingest_are_not_signs_of_life(
     assert (k2.online, k2.last_seen) == (True, None)
 
 
-def test_a_stored_birth_and_telemetry_survive_reopening(tmp_path: Path) -> None:
+def test_a_stored_birth_and_telemetry_survive_reopening(tmp_path: Path, ledger_db: str) -> None:
     health = sample(tmp_path)  # once: the disk's free space moves as the test writes
-    with SqliteLedger.open(tmp_path / "ho.db") as ledger:
+    with open_ledger(ledger_db) as ledger:
         ledger.record_birth(birth())
         ledger.record_telemetry(health)
-    with SqliteLedger.open(tmp_path / "ho.db") as ledger:
+    with open_ledger(ledger_db) as ledger:
         [state] = ledger.kiosk_states()
     assert state.birth == birth() and state.telemetry == health
 

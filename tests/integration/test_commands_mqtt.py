@@ -200,7 +200,7 @@ def test_a_store_wide_command_reaches_the_kiosk_through_its_group(
 
 
 @contextmanager
-def ingest(broker: Broker, db_path: Path) -> Iterator[Ingest]:
+def ingest(broker: Broker, db_path: str) -> Iterator[Ingest]:
     service = Ingest(broker.host, broker.port, db_path, client_id="ho-ingest-fleet")
     thread = threading.Thread(target=service.run_forever, name="ingest-under-test")
     thread.start()
@@ -213,11 +213,11 @@ def ingest(broker: Broker, db_path: Path) -> Iterator[Ingest]:
         assert not thread.is_alive(), "ingest did not stop"
 
 
-def fleet_until(db_path: Path, done: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+def fleet_until(db_path: str, done: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
     deadline = time.monotonic() + WAIT_S
     rows: list[dict[str, Any]] = []
     while time.monotonic() < deadline:
-        shown = headoffice("fleet", "--db", str(db_path), "--json")
+        shown = headoffice("fleet", "--db", db_path, "--json")
         if shown.returncode == 0:
             rows = json.loads(shown.stdout)
             for row in rows:
@@ -228,13 +228,13 @@ def fleet_until(db_path: Path, done: Callable[[dict[str, Any]], bool]) -> dict[s
 
 
 def test_the_fleet_shows_a_kiosk_online_with_its_health_then_lost(
-    tmp_path: Path, broker: Broker
+    tmp_path: Path, broker: Broker, ledger_db: str
 ) -> None:
     """GIVEN head office's ingest running WHEN a kiosk connects with its Will, publishes its
     status, birth and telemetry, and later drops off (the broker sends its Will)
     THEN `headoffice fleet --json` shows it online with its outbox depth and signal, and
     then offline."""
-    db_path = tmp_path / "ho.db"
+    db_path = ledger_db
     conn_seq = telemetry.next_connection_counter(tmp_path)
     with ingest(broker, db_path):
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=KIOSK, protocol=mqtt.MQTTv5)

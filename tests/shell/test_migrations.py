@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from appliance.commands import Verified
 from appliance.core.barcodes import DEFAULT_RULES
 from appliance.core.promotions import Promotion
-from appliance.shell import catalog_import
+from appliance.shell import catalog_import, command_log
 from appliance.shell.schema import MIGRATIONS, SCHEMA_VERSION, statements
 from appliance.shell.store import Store, StoreError
 
@@ -34,6 +35,8 @@ def build(path: Path, version: int) -> None:
         _rows_v1(db, version)
         if version >= 2:
             _rows_v2(db)
+        if version >= 5:
+            _rows_v5(db)
         db.execute(f"PRAGMA user_version={version}")
         db.execute("COMMIT")
     finally:
@@ -103,11 +106,18 @@ def _rows_v2(db: sqlite3.Connection) -> None:
     db.execute("INSERT INTO refund_lines VALUES ('R1', 1, 1, 349, ?, 500)", (MILK,))
 
 
+def _rows_v5(db: sqlite3.Connection) -> None:
+    # from version 5 outbox ids come from `sequences` (E1 was 1, the acknowledged E2 was 2)
+    db.execute(
+        "INSERT INTO sequences VALUES ('outbox', 2) ON CONFLICT (name) DO UPDATE SET last = 2"
+    )
+
+
 @pytest.mark.parametrize("version", range(1, SCHEMA_VERSION))
 def test_a_store_from_every_earlier_version_opens_with_its_rows(
     tmp_path: Path, version: int
 ) -> None:
-    """GIVEN a store written by version n (1 to 4) WHEN today's software opens it THEN it is
+    """GIVEN a store written by version n (1 to 5) WHEN today's software opens it THEN it is
     at the newest version and every product, promotion, sale, refund, stock level, outbox
     row and audit entry is still there, readable through the store's own API; references
     hold, the journal is still append-only and outbox ids never go back."""
@@ -211,3 +221,24 @@ def test_a_migration_that_would_break_a_reference_changes_nothing(tmp_path: Path
     assert db.execute("SELECT count(*) FROM sale_lines").fetchone()[0] == 2
     assert db.execute("SELECT count(*) FROM outbox").fetchone()[0] == 1
     db.close()
+
+
+@pytest.mark.parametrize("version", range(1, SCHEMA_VERSION))
+def test_a_migrated_store_keeps_command_counters_and_ids(tmp_path: Path, version: int) -> None:
+    """GIVEN an upgraded store (version 6 added head office's commands) WHEN a command is
+    accepted and the store is opened again THEN its key's counter and its id are kept, and
+    a second record of the same id is refused by the table itself."""
+    path = tmp_path / "kiosk.sqlite3"
+    build(path, version)
+    command = Verified("c-1", "rebirth", "k1", 1, 2, 41, "key-a", {}, True)
+    with Store.open(path) as store:
+        assert command_log.counters(store) == {}
+        with store.transaction():
+            command_log.keep_counter(store, "key-a", 41)
+            command_log.record(store, command, AT, "applied", "ok")
+            command_log.keep_counter(store, "key-a", 40)  # never goes back
+    with Store.open(path) as store:
+        assert command_log.counters(store) == {"key-a": 41}
+        assert command_log.seen(store, "c-1") and not command_log.seen(store, "c-2")
+        with pytest.raises(sqlite3.IntegrityError), store.transaction():
+            command_log.record(store, command, AT, "applied", "ok")

@@ -51,12 +51,28 @@ def free_port() -> int:
 
 
 class Broker:
-    """`with Broker(tmp_path) as broker:` starts it; `broker.port` is where it listens."""
+    """`with Broker(tmp_path) as broker:` starts it; `broker.port` is where it listens.
 
-    def __init__(self, workdir: Path, persistence: bool = False) -> None:
+    By default one plain listener that lets anyone in. `listeners` replaces that with the
+    caller's own listener and security lines (TLS, acl_file: tests/integration/
+    test_tls_acl.py); `port` then names the listener the start waits for and `broker.port`
+    reports. Persistence, logging and the user line are added either way.
+    """
+
+    def __init__(
+        self,
+        workdir: Path,
+        persistence: bool = False,
+        *,
+        listeners: str | None = None,
+        port: int | None = None,
+    ) -> None:
+        if (listeners is None) != (port is None):
+            raise ValueError("give listeners and port together")
         self.workdir = workdir
         self.persistence = persistence
-        self.port = free_port()
+        self._listeners = listeners
+        self.port = port if port is not None else free_port()
         self.host = "127.0.0.1"
         self.log_path = workdir / "mosquitto.log"
         self._conf = workdir / "mosquitto.conf"
@@ -69,9 +85,12 @@ class Broker:
         self.start()
 
     def _write_conf(self) -> None:
+        if self._listeners is None:
+            security = [f"listener {self.port} 127.0.0.1", "allow_anonymous true"]
+        else:
+            security = [self._listeners]
         lines = [
-            f"listener {self.port} 127.0.0.1",
-            "allow_anonymous true",
+            *security,
             f"persistence {'true' if self.persistence else 'false'}",
             f"persistence_location {self.workdir / 'persistence'}/",
             "log_dest stderr",
