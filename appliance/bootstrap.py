@@ -29,11 +29,12 @@ from appliance.ports import (
     Speaker,
 )
 from appliance.ports import Scanner as ScannerPort
-from appliance.shell import catalog_import, store_health
+from appliance.shell import catalog_import, headoffice_link, lookup, store_health
 from appliance.shell.loop import Loop
 from appliance.shell.runner import Ports, Runner
 from appliance.shell.store import Store, StoreError
 from drivers.gpio import GpioDrawer, GpioHelpButton, GpioKeySwitch, GpioLightTower
+from drivers.receipt_layout import ReceiptLayout
 from drivers.sim.card_terminal_sim import SimCardTerminal
 from drivers.sim.gpio_sim import SimGpioBench
 from drivers.sim.printer_sim import SimReceiptPrinter
@@ -109,6 +110,7 @@ class Kiosk:
         self.reporter = reporter
         self._closed = False
         self._next_catalog_look_at = 0.0
+        self.presence: headoffice_link.Presence | None = None  # with a reporter
 
     @property
     def state(self) -> KioskState:
@@ -128,6 +130,8 @@ class Kiosk:
         self.loop.wait(timeout_s)
         if self.reporter is not None:
             self.reporter.pump(self.store)
+        if self.presence is not None:
+            self.presence.run_once(self.loop.state)
         self._look_for_catalog()
 
     def _look_for_catalog(self) -> None:
@@ -195,6 +199,8 @@ def build(
         if catalog.currency != config.kiosk.currency:
             config = replace(config, kiosk=replace(config.kiosk, currency=catalog.currency))
         store.replace_catalog(catalog.products, catalog.promotions, catalog.stock, clock.wall_iso())
+        if catalog.details:  # categories, pictures and names for the lookup screen
+            lookup.keep_details(store, catalog.details)
     mono = clock.monotonic
     twins: SimHardware | None = None
     d = config.devices
@@ -214,16 +220,15 @@ def build(
     terminal: CardTerminal
     scanner = SimScanner(mono) if d.scanner == "sim" else _real_scanner(config, mono)
     if d.printer == "sim":
-        printer = SimReceiptPrinter(
-            monotonic=mono, store_name=config.kiosk.store_name, locale=config.kiosk.locale
-        )
+        layout = replace(receipt_layout(config), store_name=config.kiosk.store_name)
+        printer = SimReceiptPrinter(monotonic=mono, layout=layout)
     else:
         printer = _real_printer(config, mono)
     terminal = SimCardTerminal(mono, delay_s=terminal_delay_s)
-    speaker = SimSpeaker()
+    speaker: Speaker = SimSpeaker() if d.speaker == "sim" else _real_speaker(config)
     if sim:
         assert isinstance(scanner, SimScanner) and isinstance(printer, SimReceiptPrinter)
-        assert isinstance(terminal, SimCardTerminal)
+        assert isinstance(terminal, SimCardTerminal) and isinstance(speaker, SimSpeaker)
         twins = SimHardware(scanner, printer, terminal, bench, speaker)
     rules = Rules(
         store_name=config.kiosk.store_name,
@@ -236,12 +241,20 @@ def build(
         store_fault=store_fault,
         outbox_limit=config.kiosk.outbox_limit,
         drawer_alarm_s=config.gpio.drawer_alarm_s,
+        idle_prompt_s=config.kiosk.idle_prompt_s,
+        idle_staff_s=config.kiosk.idle_staff_s,
+        ereceipt_url=config.kiosk.ereceipt_url,
+        receipt_choice_s=config.kiosk.receipt_choice_s,
+        ereceipt_s=config.kiosk.ereceipt_s,
     )
     runner = Runner(
         Ports(printer, terminal, drawer, speaker),
         store,
         clock,
         config.kiosk.id,
+        # SystemClock asks the kernel whether NTP has set it; a clock that cannot say
+        # (ports.Clock does not require it) stamps every record unsynced
+        clock_synced=getattr(clock, "synced", lambda: False),
         currency=config.kiosk.currency,
     )
     initial = replace(
@@ -249,6 +262,7 @@ def build(
     )
     loop = Loop(initial, runner, clock, tower)
     reporter = None
+    presence: headoffice_link.Presence | None = None
     if config.broker.enabled:
         from appliance.shell.reporter import Reporter
 
@@ -259,8 +273,17 @@ def build(
             loop.emit,
             mono,
             keepalive_s=config.broker.keepalive_s,
+            tls=config.broker.tls_files(),
+            data_dir=Path(config.kiosk.data_dir),
+            store_id=config.kiosk.store_id,
         )
         runner.on_delivered = reporter.notice_acked
+        try:
+            presence = headoffice_link.connect(
+                config, store, clock, loop, reporter, scan_rules(config)
+            )
+        except headoffice_link.KeysUnreadable as exc:
+            raise DeviceUnavailable(f"command keys: {exc}") from exc
     devices = Devices(
         tower,
         drawer,
@@ -272,7 +295,16 @@ def build(
         speaker,
         bench if d.gpio == "sim" else None,
     )
-    return Kiosk(config, clock, store, loop, devices, twins, reporter)
+    kiosk = Kiosk(config, clock, store, loop, devices, twins, reporter)
+    kiosk.presence = presence
+    return kiosk
+
+
+def receipt_layout(config: Config) -> ReceiptLayout:
+    """The receipt as the store prints it: its locale, and the e-receipt QR code if set."""
+    return ReceiptLayout(
+        locale=config.kiosk.locale, ereceipt_base_url=config.kiosk.ereceipt_url or None
+    )
 
 
 def scan_rules(config: Config) -> barcodes.ScanRules:
@@ -366,8 +398,15 @@ def _real_printer(config: Config, mono: Callable[[], float]) -> ReceiptPrinter:
     except ValueError as exc:
         raise DeviceUnavailable(f"printer: {exc}") from exc
     return EscPosReceiptPrinter(
-        transport, monotonic=mono, timeout_s=p.timeout_s, locale=config.kiosk.locale
+        transport, monotonic=mono, timeout_s=p.timeout_s, layout=receipt_layout(config)
     )
+
+
+def _real_speaker(config: Config) -> Speaker:
+    """The sounds through pygame.mixer; a lane without audio sells silently (logged)."""
+    from drivers.speaker_pygame import PygameSpeaker
+
+    return PygameSpeaker(config.ui.volume)
 
 
 def _real_pin_factory(name: str) -> Any:

@@ -50,6 +50,10 @@ class Catalog:
     products: list[Product] = field(default_factory=list)
     promotions: list[Rule] = field(default_factory=list)
     stock: dict[str, int] = field(default_factory=dict)
+    # what Product does not carry, by GTIN: (category, picture, ((lang, name), ...))
+    details: dict[str, tuple[str | None, str | None, tuple[tuple[str, str], ...]]] = field(
+        default_factory=dict
+    )
 
 
 def lookup_key(code: str, rules: barcodes.ScanRules = barcodes.DEFAULT_RULES) -> str:
@@ -164,6 +168,8 @@ def _whole_catalog(source: JsonCatalog) -> Catalog:
     catalog = Catalog(source.currency)
     for item in source.items():
         catalog.products.append(item.product)
+        if item.category or item.picture or item.names:
+            catalog.details[item.product.gtin] = (item.category, item.picture, item.names)
         if item.stock is not None:
             catalog.stock[item.product.gtin] = item.stock
     catalog.promotions = source.promotions({p.gtin for p in catalog.products})

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import TextIO
 
 from appliance import config as config_mod
-from appliance import store_cli
+from appliance import out_of_service, store_cli
 from appliance.core import barcodes
+from appliance.shell import config_overlay
 
 DEMO_CONFIG = Path(__file__).parent / "demo" / "kiosk.toml"
 _log = logging.getLogger("kiosk.catalog")
@@ -53,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     _add_catalog_parser(sub)
 
     store_cli.register(sub)
+    out_of_service.register(sub)
 
     doctor = sub.add_parser(
         "doctor",
@@ -79,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         return _run(args)
     if args.command == "doctor":
         return _doctor(args)
+    if args.command == "out-of-service":
+        return out_of_service.run_from_args(args)
     if args.command == "scenario":
         return _scenario(args.file, args.json)
     if args.command == "catalog":
@@ -103,6 +107,11 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     if args.data_dir is not None:
         cfg = replace(cfg, kiosk=replace(cfg.kiosk, data_dir=str(args.data_dir)))
+    try:  # head office's config commands: the last layer (docs/config.md)
+        cfg = config_overlay.apply(cfg)
+    except config_mod.ConfigError as exc:
+        print(f"kiosk: configuration error: {exc}", file=sys.stderr)
+        return 2
     if args.broker:
         host, _, port = args.broker.rpartition(":")
         if not host or not port.isdigit():
@@ -114,6 +123,11 @@ def _run(args: argparse.Namespace) -> int:
     elif args.sim:
         # the simulator reports only when asked: a developer's machine may run its own broker
         cfg = replace(cfg, broker=replace(cfg.broker, enabled=False))
+    try:
+        config_mod.check_broker_files(cfg)  # a missing key file stops the start, named
+    except config_mod.ConfigError as exc:
+        print(f"kiosk: configuration error: {exc}", file=sys.stderr)
+        return 2
     try:
         kiosk = bootstrap.build(cfg, SystemClock(), sim=args.sim, terminal_delay_s=1.5)
     except bootstrap.DeviceUnavailable as exc:

@@ -14,7 +14,10 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import TYPE_CHECKING, Any, get_type_hints
+
+if TYPE_CHECKING:
+    from appliance.broker_tls import TlsFiles
 
 SYSTEM_FILE = Path("/etc/kiosk/kiosk.toml")
 BOOT_FILE = Path("/boot/firmware/kiosk.toml")
@@ -37,10 +40,20 @@ def _pattern(regex: str) -> dict[str, Any]:
     return {"pattern": regex}
 
 
+# https://host[:port][/path], no spaces, query or fragment (the sale id is appended)
+_HTTPS_URL = r"(https://[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?(/[A-Za-z0-9._~%!$&'()*+,;=:@/-]*)?)?"
+
+
 @dataclass(frozen=True)
 class KioskSection:
     id: str = field(default="demo-kiosk", metadata=_pattern(r"[A-Za-z0-9_-]{1,64}"))
     """Kiosk id: the MQTT user name and certificate CN. Letters, digits, '-', '_'."""
+    store_id: str = field(default="", metadata=_pattern(r"[A-Za-z0-9_.-]{0,64}"))
+    """The store this kiosk belongs to: it also obeys head office's commands sent to
+    `group:<store_id>` (docs/mqtt.md). "" for none."""
+    command_keys_dir: str = "/etc/kiosk/command-keys"
+    """Folder of head office's trusted command keys (`*.pub`, Ed25519 PEM, made by
+    `headoffice keygen`). No folder or no key: every command is refused as unknown-key."""
     store_name: str = "Demo Store"
     """Printed at the top of every receipt."""
     currency: str = field(default="EUR", metadata=_choice("EUR", "PLN", "GBP", "USD"))
@@ -63,6 +76,14 @@ class KioskSection:
     units, halves up: 5 for 0.05 (Switzerland), 50 or 100 where small coins are gone; 0 none."""
     thank_you_s: float = field(default=5.0, metadata=_range(1, 60))
     """Seconds the thank-you screen stays up."""
+    ereceipt_url: str = field(default="", metadata=_pattern(_HTTPS_URL))
+    """E-receipts: the QR code (on screen and on the receipt) links to <ereceipt_url>/<sale
+    id>; an https URL without query or fragment. "" offers no e-receipt and asks nothing:
+    the receipt prints at once."""
+    receipt_choice_s: float = field(default=10.0, metadata=_range(3, 60))
+    """Seconds the receipt choice (Print, E-receipt, No receipt) waits; then it prints."""
+    ereceipt_s: float = field(default=30.0, metadata=_range(5, 120))
+    """Seconds the e-receipt QR code stays on screen unless the customer touches Done."""
     outbox_limit: int = field(default=200_000, metadata=_range(2, 10_000_000))
     """Unsent events the store may hold for head office. At this many the lane finishes
     the sale in hand and goes out of service, so no sale ever has to be dropped; it comes
@@ -70,6 +91,12 @@ class KioskSection:
     low_stock_level: int = field(default=5, metadata=_range(0, 1_000_000))
     """A sale that takes a product's stock to this level or below tells head office
     (stream `stock`, kind "low"); reaching 0 or below tells it kind "out"."""
+    idle_prompt_s: float = field(default=60.0, metadata=_range(10, 3600))
+    """Seconds an open basket may wait without a touch or scan before the screen asks
+    "Are you still there?" (one problem sound)."""
+    idle_staff_s: float = field(default=60.0, metadata=_range(10, 3600))
+    """Seconds "Are you still there?" waits for an answer before staff are called (amber,
+    audited as abandoned-basket); staff resume or cancel. No timer drops a basket."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +113,8 @@ class DevicesSection:
     """Pin factory for the light tower, drawer, key switch and help button."""
     card_terminal: str = field(default="sim", metadata=_choice("sim"))
     """Card terminal adapter (only the simulated terminal exists so far)."""
+    speaker: str = field(default="pygame", metadata=_choice("pygame", "sim"))
+    """Item and problem sounds: the audio output through pygame.mixer, or the twin."""
 
 
 @dataclass(frozen=True)
@@ -176,6 +205,9 @@ class GpioSection:
     """Seconds the cash drawer may stay open before the drawer alarm (tower and screen)."""
 
 
+_ABS_PATH = r"/[^\s]+"  # an absolute path without spaces
+
+
 @dataclass(frozen=True)
 class BrokerSection:
     enabled: bool = True
@@ -186,6 +218,26 @@ class BrokerSection:
     """MQTT broker port."""
     keepalive_s: int = field(default=30, metadata=_range(5, 600))
     """MQTT keepalive, seconds."""
+    tls: bool = False
+    """Connect over TLS with this kiosk's client certificate (docs/tls.md). The broker
+    takes the certificate's CN as the MQTT user name, so the CN must be kiosk.id; the
+    files must exist when the kiosk starts. The broker's TLS port is usually 8883."""
+    ca_file: str = field(default="/etc/kiosk/tls/ca.crt", metadata=_pattern(_ABS_PATH))
+    """PEM file of the CA that signed the broker's certificate (the broker's name is checked)."""
+    cert_file: str = field(default="/etc/kiosk/tls/kiosk.crt", metadata=_pattern(_ABS_PATH))
+    """PEM file of this kiosk's client certificate (CN = kiosk.id)."""
+    key_file: str = field(default="/etc/kiosk/tls/kiosk.key", metadata=_pattern(_ABS_PATH))
+    """PEM file of that certificate's private key, unencrypted (a passphrase would wait for
+    a keyboard), readable only by the kiosk's user."""
+
+    def tls_files(self) -> TlsFiles | None:
+        """The TLS files when tls is on, labelled with their keys; None when it is off."""
+        if not self.tls:
+            return None
+        from appliance.broker_tls import TlsFiles
+
+        paths = (Path(self.ca_file), Path(self.cert_file), Path(self.key_file))
+        return TlsFiles(*paths, names=("broker.ca_file", "broker.cert_file", "broker.key_file"))
 
 
 @dataclass(frozen=True)
@@ -196,6 +248,8 @@ class UiSection:
     """Window or screen height in pixels."""
     fullscreen: bool = False
     """Take the whole display (on the kiosk itself)."""
+    volume: int = field(default=60, metadata=_range(0, 100))
+    """Loudness of the item and problem sounds, 0 (silent) to 100."""
 
 
 @dataclass(frozen=True)
@@ -209,7 +263,9 @@ class Config:
     ui: UiSection = field(default_factory=UiSection)
 
 
-SIM_DEVICES = DevicesSection(scanner="sim", printer="sim", gpio="sim", card_terminal="sim")
+SIM_DEVICES = DevicesSection(
+    scanner="sim", printer="sim", gpio="sim", card_terminal="sim", speaker="sim"
+)
 
 
 def load(
@@ -227,6 +283,27 @@ def load(
                 raise ConfigError(f"{path}: not valid TOML: {exc}") from None
             config = merge(config, data, str(path))
     return merge(config, _from_env(os.environ if env is None else env), "environment")
+
+
+def check_broker_files(config: Config) -> None:
+    """At start, when the kiosk reports over TLS: ConfigError unless its CA, certificate and
+    key files can be read and the certificate's CN is kiosk.id (the broker's user name for
+    it). Not part of `load`: other commands read the config as users who cannot read keys."""
+    files = config.broker.tls_files() if config.broker.enabled else None
+    if files is None:
+        return
+    from appliance.broker_tls import TlsError, certificate_cn
+
+    try:
+        files.check()
+        cn = certificate_cn(files.cert_file)
+    except TlsError as exc:
+        raise ConfigError(f"{exc} (broker.tls is on)") from None
+    if cn != config.kiosk.id:
+        raise ConfigError(
+            f"broker.cert_file: {files.cert_file} is for {cn!r}, but kiosk.id is "
+            f"{config.kiosk.id!r}: the broker would give this kiosk {cn!r}'s topics or none"
+        )
 
 
 def merge(config: Config, data: Mapping[str, Any], source: str) -> Config:

@@ -18,6 +18,7 @@ from typing import Any
 from appliance import config as config_mod
 from appliance.bootstrap import Kiosk, SimHardware, build, scan_rules
 from appliance.catalog_file import Catalog, CatalogError, lookup_key, vat_bp
+from appliance.core import checkout
 from appliance.core.barcodes import ScanRules
 from appliance.core.events import KeyPosition, ReportAcked, Touched
 from appliance.core.kiosk_codes import receipt_code
@@ -27,6 +28,10 @@ from appliance.core.promotions import Promotion, Rule
 from appliance.core.signals import Colour
 from appliance.money import MoneyError, parse_amount
 from appliance.shell.clock import SimClock
+from appliance.shell.lookup import ProduceLookup
+from drivers.escpos_decode import EscPosDecoder, QrCode
+from ui import lookup_input, staff_input
+from ui.lookup_input import LookupInput
 from ui.view import SCREENS, ViewModel, view_model
 
 ACTIONS = (
@@ -41,6 +46,8 @@ ACTIONS = (
     "wait",
     "restart",
     "ack",
+    "type",
+    "choose",
 )
 PROMOTION_VERBS = ("promotion", "buyget", "unitoff", "mealdeal")
 SETUP = ("currency", "locale", "config", "product", *PROMOTION_VERBS)
@@ -251,6 +258,8 @@ class Runner:
         )
         assert self.kiosk.sim is not None
         self.sim: SimHardware = self.kiosk.sim
+        # how many of the speaker's sounds an `expect sounds` has already accounted for
+        self._heard = 0
         self.kiosk.start()
 
     def restart(self) -> None:
@@ -259,14 +268,28 @@ class Runner:
         self.kiosk = build(self._config, self.clock, sim=True)
         assert self.kiosk.sim is not None
         self.sim = self.kiosk.sim
+        self._heard = 0
         self.kiosk.start()
 
     def close(self) -> None:
         self.kiosk.close()
         shutil.rmtree(self._dir, ignore_errors=True)
 
+    # the shopper's lookup screen: the UI's own flow (ui.lookup_input), run here as the
+    # touchscreen runs it, over this kiosk's store
+    lookup = LookupInput()
+
     def view(self) -> ViewModel:
-        return view_model(self.kiosk.state, locale=self.kiosk.config.kiosk.locale)
+        base = view_model(self.kiosk.state, locale=self.kiosk.config.kiosk.locale)
+        self.lookup = lookup_input.follow(self.lookup, base)
+        if self.lookup.step is lookup_input.Step.OFF:
+            return base
+        return lookup_input.present(
+            self.lookup, base, lookup_input.items_for(self.lookup, self._finder())
+        )
+
+    def _finder(self) -> ProduceLookup:
+        return ProduceLookup(self.kiosk.store, wall_iso=self.clock.wall_iso)
 
     def run(self) -> None:
         for step in self.s.steps:
@@ -320,6 +343,7 @@ class Runner:
                 "paper-low": sim.printer.paper_low,
                 "cover-open": sim.printer.cover_open,
                 "cover-close": sim.printer.cover_close,
+                "tear-next": sim.printer.fail_next_print,
             }
             if arg not in actions:
                 raise self._fail(step, f"usage: printer {' | '.join(actions)}")
@@ -341,6 +365,13 @@ class Runner:
             self._wait(step, float(arg))
         elif verb == "restart":
             self.restart()
+        elif verb == "type":
+            self._type(step, arg)
+        elif verb == "choose":
+            tiles = [b for b in self.view().buttons if lookup_input.is_tile(b) and b.label == arg]
+            if len(args) != 1 or not tiles:
+                raise self._fail(step, f'usage: choose "<name of a tile on screen>" (got {arg!r})')
+            self._touch(step, tiles[0].button_id, tiles[0].arg)
         elif verb == "ack":
             if arg != "all":
                 raise self._fail(step, "usage: ack all")
@@ -367,14 +398,33 @@ class Runner:
             raise self._fail(
                 step, f"button {button!r} is not on screen {view.screen!r} (offered: {offered})"
             )
-        self.kiosk.loop.emit(Touched(at=self.clock.monotonic(), button=button, arg=arg))
+        at = self.clock.monotonic()
+        if lookup_input.handles(self.lookup, button, arg):
+            self.lookup, event = lookup_input.touch(
+                self.lookup, view, button, arg, at=at, finder=self._finder()
+            )
+            if event is not None:
+                self.kiosk.loop.emit(event)
+            return
+        self.kiosk.loop.emit(Touched(at=at, button=button, arg=arg))
+
+    def _type(self, step: Step, text: str) -> None:
+        """Touch a key per character: digits on the PLU keypad, letters on the keyboard."""
+        screen = self.view().screen
+        if screen not in (lookup_input.Step.PLU.value, lookup_input.Step.SEARCH.value):
+            raise self._fail(step, f"type: no keypad or keyboard on screen {screen!r}")
+        for char in text:
+            if screen == lookup_input.Step.PLU.value:
+                self._touch(step, staff_input.KEY, char)
+            else:
+                self._touch(step, lookup_input.LETTER, char.lower())
 
     def _wait(self, step: Step, seconds: float) -> None:
         if not 0 <= seconds <= 86_400:
             raise self._fail(step, "wait: 0 to 86400 seconds")
         end = self.clock.monotonic() + seconds
         while True:
-            deadline = self.kiosk.loop.state.deadline_at
+            deadline = checkout.next_deadline(self.kiosk.loop.state)
             if deadline is None or deadline > end:
                 break
             self.clock.advance(max(0.0, deadline - self.clock.monotonic()))
@@ -389,7 +439,7 @@ class Runner:
         what, _, value = step.args[0].partition("=")
         view = self.view()
         if what == "screen":
-            if value not in SCREENS:
+            if value not in (*SCREENS, *lookup_input.SCREENS):
                 raise self._fail(step, f"unknown screen {value!r}; screens: {', '.join(SCREENS)}")
             self._check(step, "screen", view.screen, value)
         elif what == "total":
@@ -406,6 +456,12 @@ class Runner:
         elif what == "drawer":
             state = "open" if self.sim.gpio.drawer_open else "closed"
             self._check(step, "drawer", state, value)
+        elif what == "sounds":
+            self._expect_sounds(step, value)
+        elif what == "receipts":
+            self._check(step, "receipts", len(self.sim.printer.receipts), int(value))
+        elif what in ("screen-qr", "receipt-qr"):
+            self._expect_text(step, what, self._qr(what, view))
         elif what in ("notice", "hint"):
             self._expect_text(step, what, view.notice if what == "notice" else view.hint)
         elif what == "document":
@@ -455,22 +511,45 @@ class Runner:
         if step.args[2] not in printed[-1]:
             raise self._fail(step, f"the last {what} does not contain {step.args[2]!r}")
 
+    def _expect_sounds(self, step: Step, value: str) -> None:
+        """expect sounds=item,problem | expect sounds=none: the sounds played since the
+        previous `expect sounds` (or the start), in order."""
+        played = self.sim.speaker.played
+        heard, self._heard = played[self._heard :], len(played)
+        wanted = [] if value == "none" else value.split(",")
+        if not value or any(not w for w in wanted):
+            raise self._fail(step, "usage: expect sounds=<sound>,<sound>... | expect sounds=none")
+        if heard != wanted:
+            got = ",".join(heard) or "none"
+            raise self._fail(step, f"expected sounds={','.join(wanted) or 'none'}, got {got}")
+
     def _expect_audit(self, step: Step) -> None:
-        """expect audit <action> [by <staff id>] [reason "<text>"]"""
+        """expect audit <action> [by <staff id>] [detail <text>] [reason "<text>"]"""
         args = list(step.args[1:])
         if not args:
-            raise self._fail(step, 'usage: expect audit <action> [by <id>] [reason "<text>"]')
+            usage = 'usage: expect audit <action> [by <id>] [detail <text>] [reason "<text>"]'
+            raise self._fail(step, usage)
         action, rest = args[0], args[1:]
         wanted = dict(zip(rest[::2], rest[1::2], strict=False))
-        for _at, got_action, _detail, staff_id, reason in reversed(self.kiosk.store.audit_log()):
+        for _at, got_action, detail, staff_id, reason in reversed(self.kiosk.store.audit_log()):
             if got_action != action:
                 continue
             if "by" in wanted and staff_id != wanted["by"]:
                 raise self._fail(step, f"audit {action} was by {staff_id!r}, not {wanted['by']}")
+            if "detail" in wanted and detail != wanted["detail"]:
+                raise self._fail(step, f"audit {action} had detail {detail!r}")
             if "reason" in wanted and wanted["reason"] not in reason:
                 raise self._fail(step, f"audit {action} gave reason {reason!r}")
             return
         raise self._fail(step, f"no audit record for {action!r}")
+
+    def _qr(self, what: str, view: ViewModel) -> str:
+        """The link of the QR code on screen, or of the last one the printer printed."""
+        if what == "screen-qr":
+            return view.qr
+        printed = EscPosDecoder().receive_data(self.sim.printer.output)
+        codes = [c.data for c in printed if isinstance(c, QrCode)]
+        return codes[-1] if codes else ""
 
     def _expect_text(self, step: Step, what: str, shown: str) -> None:
         if len(step.args) == 2 and step.args[1] == "none":

@@ -29,6 +29,7 @@ from escpos.printer import Dummy
 
 from appliance.core.kiosk_codes import receipt_code
 from appliance.core.receipt import Receipt
+from appliance.core.receipts import ereceipt_link
 from appliance.core.records import Document
 from appliance.money import format_minor
 
@@ -233,4 +234,5 @@ def return_code(receipt: Receipt) -> str:
 
 
 def ereceipt_url(base_url: str, receipt: Receipt) -> str:
-    return f"{base_url.rstrip('/')}/{receipt.sale_id}"
+    """The QR code's link; the same as the screen's (appliance/core/receipts.py)."""
+    return ereceipt_link(base_url, receipt.sale_id)

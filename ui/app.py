@@ -11,6 +11,8 @@ view model changes.
 Staff input (which line to void, a new price and its reason, a terminal reference) is
 the UI's own state (ui.staff_input): the app keeps it in `Touchscreen`, draws the flow's
 screen, and only the flow's last touch reaches the core, as one Touched with its arg.
+The shopper's lookup (ui.lookup_input: picture tiles, keyboard, PLU keypad) works the same
+way; its answers come from the store through appliance.shell.lookup, asked on this thread.
 
 In the simulator the keyboard drives the twins (docs in ui.view.SIM_HELP); on a real
 kiosk the keyboard does nothing, touch only.
@@ -21,6 +23,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -29,10 +32,14 @@ from typing import TYPE_CHECKING
 import pygame
 
 from appliance.core import checkout
-from appliance.core.events import KeyPosition, PaperState
+from appliance.core.events import KeyPosition, PaperState, ShopperActive, Touched
 from appliance.core.state import KioskState
+from appliance.shell.lookup import ProduceLookup
 from appliance.shell.notify import Notifier
-from ui import staff_input
+from appliance.shell.store import StoreError
+from ui import lookup_input, staff_input
+from ui.lookup_input import LookupInput
+from ui.produce_art import PRODUCE
 from ui.render import Renderer, hit_box_at
 from ui.staff_input import StaffInput
 from ui.view import ViewModel, view_model
@@ -97,34 +104,56 @@ def run(
 
 class Touchscreen:
     """The window and the UI's own state: what was drawn from which view model, and the
-    staff input flow in progress. Only the main loop's thread uses it."""
+    staff input flow or the shopper's lookup in progress. Only the main loop's thread uses
+    it (and through it the store, for the lookup's answers: ui.lookup_input)."""
 
     def __init__(self, kiosk: Kiosk, surface: pygame.Surface, renderer: Renderer) -> None:
         self.kiosk = kiosk
         self.surface = surface
         self.renderer = renderer
         self.input = StaffInput()
+        self.lookup = LookupInput()
+        # the store's own pictures first (catalog imports), then the demo's
+        pictures = (Path(kiosk.config.kiosk.data_dir) / "pictures", PRODUCE)
+        self.finder = ProduceLookup(
+            kiosk.store, wall_iso=kiosk.clock.wall_iso, picture_dirs=pictures
+        )
         # the core's view model the current frame was made from: touches are read against
         # it, not against a state that moved on since the frame was drawn
         self.base: ViewModel | None = None
         # the last view made, by what it was made from: the state is immutable, so the same
         # object with the same input is the same view (the idle loop asks 20 times a second)
-        self._made: tuple[KioskState, StaffInput, StaffInput, ViewModel, ViewModel] | None = None
+        self._made: _Made | None = None
 
     def view(self) -> ViewModel:
-        """What to draw now: the core's view model, or the staff input flow's screen."""
+        """What to draw now: the core's view model, or an input flow's screen."""
         kiosk = self.kiosk
-        state, before = kiosk.state, self.input
+        state, before, looking = kiosk.state, self.input, self.lookup
         made = self._made
         # follow() is idempotent: its own answer as the input gives the same view again
-        if made is not None and made[0] is state and before in (made[1], made[2]):
-            self.input, self.base = made[2], made[3]
-            return made[4]
+        if (
+            made is not None
+            and made[0] is state
+            and before in (made[1], made[2])
+            and looking in (made[3], made[4])
+        ):
+            self.input, self.lookup, self.base = made[2], made[4], made[5]
+            return made[6]
         base = view_model(state, locale=kiosk.config.kiosk.locale, sim=kiosk.sim is not None)
         self.input = staff_input.follow(before, base)
+        self.lookup = lookup_input.follow(looking, base)
         self.base = base
         shown = staff_input.present(self.input, base)
-        self._made = (state, before, self.input, base, shown)
+        if self.lookup.step is not lookup_input.Step.OFF:
+            # best sellers are counted again between sales, never while the shopper looks
+            self.finder.refresh((state.catalog_version, state.sales_committed))
+            try:
+                items = lookup_input.items_for(self.lookup, self.finder)
+                shown = lookup_input.present(self.lookup, base, items)
+            except (StoreError, sqlite3.Error):
+                log.exception("the lookup screen could not read the store; back to the basket")
+                self.lookup = LookupInput()
+        self._made = (state, before, self.input, looking, self.lookup, base, shown)
         return shown
 
     def draw(self) -> ViewModel:
@@ -138,9 +167,25 @@ class Touchscreen:
             return
         base = self.base if self.base is not None else self.view()
         at = self.kiosk.clock.monotonic()
-        self.input, event = staff_input.touch(self.input, base, box.button_id, box.arg, at=at)
-        if event is not None:
-            self.kiosk.loop.emit(event)
+        event: Touched | None
+        if lookup_input.handles(self.lookup, box.button_id, box.arg):
+            try:
+                self.lookup, event = lookup_input.touch(
+                    self.lookup, base, box.button_id, box.arg, at=at, finder=self.finder
+                )
+            except (StoreError, sqlite3.Error):
+                log.exception("the lookup screen could not read the store; back to the basket")
+                self.lookup, event = LookupInput(), None
+        else:
+            self.input, event = staff_input.touch(self.input, base, box.button_id, box.arg, at=at)
+        # a touch the UI kept (typing, a page, a keypad digit) still tells the core that
+        # someone is at the lane, so the idle prompt does not interrupt a look-up
+        self.kiosk.loop.emit(event if event is not None else ShopperActive(at=at))
+
+
+# what a view was made from, and the view: (state, staff input before, after, lookup
+# before, after, the core's view model, the view shown)
+_Made = tuple[KioskState, StaffInput, StaffInput, LookupInput, LookupInput, ViewModel, ViewModel]
 
 
 def _main_loop(

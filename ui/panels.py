@@ -133,10 +133,12 @@ def summary(
 
 
 def max_columns(c: Canvas, *, staff: bool = False) -> int:
-    """Buttons side by side: four across a landscape screen; in portrait three for staff,
-    two for shoppers (bigger targets, and portrait has the height)."""
+    """Buttons side by side: four across a landscape screen for staff, five for shoppers
+    (the scanning screen's five stay one row, which leaves the basket its lines); in
+    portrait three for staff, two for shoppers (bigger targets, and portrait has the
+    height)."""
     if not c.theme.portrait:
-        return 4
+        return 4 if staff else 5
     return 3 if staff else 2
 
 

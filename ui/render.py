@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pygame
 
-from ui import render_staff
+from ui import qr, render_ereceipt, render_lookup, render_staff
 from ui.panels import action_bar, max_columns, notice, panel, summary, summary_height
 from ui.theme import Theme
 from ui.view import LineView, ViewModel, waiting_for
@@ -60,24 +60,29 @@ class Renderer:
         self.fonts = Fonts()
         self.texts: list[DrawnText] = []
         self.hit_boxes: list[HitBox] = []
+        # the QR code drawn on the last frame (the e-receipt screen), for tests to read
+        self.drawn_qr: qr.DrawnQr | None = None
 
     def draw(self, vm: ViewModel) -> list[HitBox]:
         t = self.theme
         c = Canvas(self.surface, t, self.fonts)
         c.fill(self.surface.get_rect(), t.palette.background)
         layout = layout_for(vm)
+        self.drawn_qr = None
         top = self._top_bar(c, vm, layout)
         bottom = t.height
         if vm.help_strip:
             bottom -= t.help_h
             self._help_strip(c, vm.help_strip, pygame.Rect(0, bottom, t.width, t.help_h))
         problems = strip_problems(vm)
-        if problems and layout in ("basket", "message"):
+        if problems and layout in ("basket", "message", "qr"):
             self._problem_strip(c, problems, pygame.Rect(0, top, t.width, t.strip_h))
             top += t.strip_h
         content = pygame.Rect(t.pad, top + t.gap, t.width - 2 * t.pad, bottom - top - 2 * t.gap)
         if layout in render_staff.OWN_BUTTONS:
             boxes = render_staff.OWN_BUTTONS[layout](c, vm, content)
+        elif layout in render_lookup.OWN_BUTTONS:
+            boxes = render_lookup.OWN_BUTTONS[layout](c, vm, content)
         else:
             columns = max_columns(c, staff=layout not in ("basket", "message"))
             boxes, content = action_bar(c, list(vm.buttons), content, columns=columns)
@@ -87,6 +92,8 @@ class Renderer:
                 render_staff.staff_menu(c, vm, content)
             elif layout == "report":
                 render_staff.report(c, vm, content)
+            elif layout == "qr":
+                self.drawn_qr = render_ereceipt.ereceipt(c, vm, content)
             else:
                 self._message_screen(c, vm, content)
         self.texts = c.texts
@@ -106,7 +113,7 @@ class Renderer:
         badge_w = font.size(STAFF_BADGE)[0] if vm.staff and vm.screen != "staff" else 0
         if badge_w:
             right -= badge_w + 2 * t.gap
-        heading = vm.store_name if layout == "message" else vm.title
+        heading = vm.store_name if layout in ("message", "qr") else vm.title
         box_w = right - 2 * t.pad
         two_lines = font.size(heading)[0] > box_w
         step = font.get_linesize()
@@ -247,9 +254,11 @@ class Renderer:
 
 
 def layout_for(vm: ViewModel) -> str:
-    staff = render_staff.layout_for(vm.screen)
+    staff = render_staff.layout_for(vm.screen) or render_lookup.layout_for(vm.screen)
     if staff:
         return staff
     if vm.screen in BASKET_SCREENS or (vm.screen == "scanner-lost" and vm.lines):
         return "basket"
+    if vm.qr:
+        return "qr"
     return "message"

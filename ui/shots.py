@@ -17,22 +17,26 @@ from pathlib import Path
 import pygame
 
 from appliance.catalog_file import load_json
-from appliance.core import buttons
+from appliance.core import buttons, receipts
 from appliance.core.basket import Basket
 from appliance.core.events import KeyPosition, PaperState
 from appliance.core.interventions import Intervention, Need
 from appliance.core.products import Product
 from appliance.core.promotion_hints import ADD_ITEM, Hint
+from appliance.core.receipt import Receipt
 from appliance.core.records import RefundDraft, Report, SoldLine, SoldSale
 from appliance.core.state import Checkout, Devices, KioskState, Rules
 from appliance.core.tax import tax_table
 from ui import staff_input
 from ui.render import Renderer
+from ui.shots_lookup import LOOKUP_SAMPLES, lookup_view_models
 from ui.staff_input import INPUT_SCREENS, StaffInput, Step
 from ui.view import SCREENS, ButtonView, ViewModel, view_model
 from ui.widgets import HitBox
 
 DEMO_CATALOG = Path(__file__).resolve().parent.parent / "appliance" / "demo" / "catalog.json"
+SALE_ID = "3b2e0c1a-0000-4000-8000-000000000001"
+ERECEIPT_URL = "https://receipts.example.com/r"
 LOCALE = "pl_PL"
 # a real-looking product whose name is longer than any basket column
 LONG_NAME = Product(
@@ -92,9 +96,14 @@ def sample_states(catalog_path: Path = DEMO_CATALOG) -> dict[str, KioskState]:
     basket = basket.add(LONG_NAME, LONG_NAME.price_minor)
     base = KioskState(rules=rules)
     selling = replace(base, checkout=Checkout.SCANNING, basket=basket)
+    # a paid sale with e-receipts configured: its receipt is kept, the basket is not
+    paid = replace(
+        base, rules=replace(rules, ereceipt_url=ERECEIPT_URL), receipt=_receipt(basket, rules)
+    )
     return {
         "welcome": base,
         "scanning": selling,
+        "still-there": replace(selling, last_input_at=0.0, still_there_since=60.0),
         "item-unknown": replace(
             selling,
             checkout=Checkout.BLOCKED,
@@ -142,6 +151,10 @@ def sample_states(catalog_path: Path = DEMO_CATALOG) -> dict[str, KioskState]:
         "scanner-lost": replace(
             selling, devices=Devices(scanner_ok=False, scanner_reason="unplugged")
         ),
+        "receipt-choice": replace(
+            paid, checkout=Checkout.RECEIPT_CHOICE, notice=receipts.CHOOSE, deadline_at=10.0
+        ),
+        "ereceipt": replace(paid, checkout=Checkout.ERECEIPT, deadline_at=30.0),
         "staff": replace(
             selling,
             checkout=Checkout.BLOCKED,
@@ -155,10 +168,27 @@ def sample_states(catalog_path: Path = DEMO_CATALOG) -> dict[str, KioskState]:
     }
 
 
+def _receipt(basket: Basket, rules: Rules) -> Receipt:
+    totals = basket.totals(rules.promotions)
+    return Receipt(
+        store_name=rules.store_name,
+        currency=rules.currency,
+        sale_id=SALE_ID,
+        seq=41,
+        wall_at="2026-11-23T09:15:00+00:00",
+        lines=(),
+        savings=(),
+        tax_rows=totals.tax_rows,
+        total_minor=totals.total_minor,
+        payment_method="card",
+        payment_reference="SIM000041",
+    )
+
+
 def _sold(basket: Basket, rules: Rules) -> SoldSale:
     paid = basket.paid_by_line(basket.totals(rules.promotions).savings)
     return SoldSale(
-        sale_id="3b2e0c1a-0000-4000-8000-000000000001",
+        sale_id=SALE_ID,
         seq=41,
         currency=rules.currency,
         payment_method="card",
@@ -208,6 +238,12 @@ def variant_states() -> dict[str, KioskState]:
         "staff-many": replace(
             states["staff"], deferred=(age_check,), devices=Devices(paper=PaperState.LOW)
         ),
+        # the paper ran out mid-receipt: the e-receipt is offered, the strip says why
+        "ereceipt-paper-out": replace(
+            states["ereceipt"],
+            notice=receipts.PRINT_FAILED.format(reason="paper out"),
+            devices=Devices(printer_online=False, paper=PaperState.OUT, printer_reason="paper out"),
+        ),
     }
 
 
@@ -246,9 +282,11 @@ SAMPLES = (
     *SCREENS,
     "scanning-hint",
     "staff-many",
+    "ereceipt-paper-out",
     "staff-all-buttons",
     *INPUT_SCREENS,
     "staff-price-refused",
+    *LOOKUP_SAMPLES,
 )
 
 
@@ -262,6 +300,7 @@ def sample_view_models(sim: bool = False) -> dict[str, ViewModel]:
     for name, flow in INPUT_SAMPLES.items():
         base = charged if flow.step is Step.REFERENCE else staff
         models[name] = staff_input.present(replace(flow, screen="staff"), base)
+    models |= lookup_view_models(models["scanning"])
     return models
 
 
@@ -272,15 +311,25 @@ DOC_SHOTS = {
     "welcome-800x480.png": ("welcome", SMALL),
     "scanning-800x480.png": ("scanning", SMALL),
     "scanning-hint-800x480.png": ("scanning-hint", SMALL),
+    "still-there-800x480.png": ("still-there", SMALL),
     "staff-800x480.png": ("staff", SMALL),
     "staff-all-buttons-800x480.png": ("staff-all-buttons", SMALL),
     "refund-800x480.png": ("refund", SMALL),
     "refund-1080x1920.png": ("refund", PORTRAIT),
     "report-800x480.png": ("report", SMALL),
+    "receipt-choice-800x480.png": ("receipt-choice", SMALL),
+    "ereceipt-800x480.png": ("ereceipt", SMALL),
+    "ereceipt-paper-out-800x480.png": ("ereceipt-paper-out", SMALL),
+    "ereceipt-1080x1920.png": ("ereceipt", PORTRAIT),
     "staff-pick-line-800x480.png": ("staff-pick-line", SMALL),
     "staff-price-800x480.png": ("staff-price", SMALL),
     "staff-price-1080x1920.png": ("staff-price", PORTRAIT),
     "staff-reason-800x480.png": ("staff-reason", SMALL),
+    "lookup-800x480.png": ("lookup", SMALL),
+    "lookup-1080x1920.png": ("lookup", PORTRAIT),
+    "lookup-search-800x480.png": ("lookup-search", SMALL),
+    "lookup-results-800x480.png": ("lookup-results", SMALL),
+    "lookup-plu-800x480.png": ("lookup-plu", SMALL),
 }
 
 

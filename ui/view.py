@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from appliance.core import buttons
+from appliance.core import buttons, idle
 from appliance.core.events import KeyPosition, PaperState
 from appliance.core.interventions import Need
+from appliance.core.receipts import ereceipt_link
 from appliance.core.signals import Lamp, lamp_for
 from appliance.core.staff import report_document
 from appliance.core.state import PAYMENT_STATES, Checkout, KioskState
@@ -20,11 +21,14 @@ from appliance.money import format_minor
 SCREENS = (
     "welcome",
     "scanning",
+    "still-there",
     "item-unknown",
     "assist",
     "paying",
     "payment-declined",
     "thank-you",
+    "receipt-choice",
+    "ereceipt",
     "out-of-service",
     "scanner-lost",
     "staff",
@@ -70,6 +74,9 @@ class ButtonView:
     primary: bool = False
     arg: str = ""
     needs_input: bool = False
+    # a picture tile's (the lookup screen's items): its price line and picture file, or ""
+    detail: str = ""
+    picture: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +102,8 @@ class ViewModel:
     # what the amounts are in, so the UI can format what staff type (a new price)
     currency: str = ""
     locale: str = ""
+    # the link an on-screen QR code carries (the e-receipt), or ""
+    qr: str = ""
     # which page of a long list (refund lines, the line picker) is shown: the UI's own
     # state, set by ui.staff_input.present(); view_model() always says the first
     page: int = 0
@@ -115,6 +124,8 @@ def screen_for(state: KioskState) -> str:
         return "out-of-service"
     if not state.devices.scanner_ok and c in (Checkout.WELCOME, Checkout.SCANNING):
         return "scanner-lost"
+    if idle.asking(state):
+        return "still-there"
     if c is Checkout.BLOCKED:
         unknown = state.blocking is not None and state.blocking.need in ITEM_PROBLEMS
         return "item-unknown" if unknown else "assist"
@@ -124,6 +135,7 @@ def screen_for(state: KioskState) -> str:
 
 
 ITEM_PROBLEMS = frozenset({Need.UNKNOWN_ITEM, Need.EXPIRED_ITEM})
+STILL_THERE = "Your basket is kept ({n} {items}). Touch the button or scan to carry on."
 
 TITLES = {
     "welcome": "Scan your first item to start",
@@ -133,11 +145,14 @@ TITLES = {
     "paying": "Follow the instructions on the card terminal",
     "payment-declined": "Payment did not go through",
     "thank-you": "Thank you!",
+    "receipt-choice": "How would you like your receipt?",
+    "ereceipt": "Scan the code with your phone for your receipt",
     "out-of-service": "This checkout is closed",
     "scanner-lost": "The scanner is not working: staff have been told",
     "staff": "Staff menu",
     "refund": "Refund: choose the items coming back",
     "report": "Report",
+    "still-there": "Are you still there?",
 }
 
 
@@ -166,6 +181,9 @@ def view_model(state: KioskState, *, locale: str = "en_GB", sim: bool = False) -
         notice = state.out_of_service_reason or service or notice
     elif screen == "staff" and not state.staff_id:
         title = "Staff: scan your badge"
+    elif screen == "still-there":
+        items = state.basket.item_count
+        notice = STILL_THERE.format(n=items, items="item" if items == 1 else "items")
     elif screen == "refund" and state.refund is not None:
         lines = _refund_lines(state, locale)
         total_minor = state.refund.total_minor
@@ -203,6 +221,7 @@ def view_model(state: KioskState, *, locale: str = "en_GB", sim: bool = False) -
         else state.hint.text(lambda minor: format_minor(minor, currency, locale)),
         currency=currency,
         locale=locale,
+        qr=_ereceipt_link(state) if screen == "ereceipt" else "",
     )
 
 
@@ -245,6 +264,10 @@ def _refund_lines(state: KioskState, locale: str) -> tuple[LineView, ...]:
     )
 
 
+# opens the lookup screen (ui.lookup_input); its tiles send look-up with the item's GTIN
+LOOK_UP_BUTTON = ButtonView(buttons.LOOK_UP, "Look up item", needs_input=True)
+
+
 def _buttons(state: KioskState, screen: str) -> tuple[ButtonView, ...]:
     b = ButtonView
     if screen == "scanning":
@@ -252,6 +275,7 @@ def _buttons(state: KioskState, screen: str) -> tuple[ButtonView, ...]:
             b(buttons.HELP, "Help"),
             b(buttons.REMOVE_ITEM, "Remove item"),
             b(buttons.PRICE_CHECK, "Wrong price?"),
+            LOOK_UP_BUTTON,
             b(buttons.PAY, "Pay", primary=True),
         )
     if screen == "payment-declined":
@@ -261,7 +285,19 @@ def _buttons(state: KioskState, screen: str) -> tuple[ButtonView, ...]:
         )
     if screen == "thank-you":
         return (b(buttons.DONE, "Done", primary=True),)
-    if screen in ("welcome", "item-unknown", "assist", "scanner-lost"):
+    if screen == "still-there":
+        return (b(buttons.HELP, "Help"), b(buttons.STILL_HERE, "I'm still here", primary=True))
+    if screen == "receipt-choice":
+        return (
+            b(buttons.NO_RECEIPT, "No receipt"),
+            b(buttons.ERECEIPT, "E-receipt (QR)"),
+            b(buttons.PRINT_RECEIPT, "Print", primary=True),
+        )
+    if screen == "ereceipt":
+        return (b(buttons.DONE, "Done", primary=True),)
+    if screen == "welcome":
+        return (b(buttons.HELP, "Help"), LOOK_UP_BUTTON)
+    if screen in ("item-unknown", "assist", "scanner-lost"):
         return (b(buttons.HELP, "Help"),)
     if screen == "staff":
         return _staff_buttons(state) if state.staff_id else ()
@@ -293,7 +329,8 @@ def _staff_buttons(state: KioskState) -> tuple[ButtonView, ...]:
             out.append(b(buttons.STAFF_PAYMENT_TAKEN, "Card was charged", needs_input=True))
             out.append(b(buttons.STAFF_PAYMENT_NOT_TAKEN, "Not charged", primary=True))
         else:
-            out.append(b(buttons.STAFF_APPROVE, "Approve", primary=True))
+            label = "Resume sale" if blocking.need is Need.ABANDONED_BASKET else "Approve"
+            out.append(b(buttons.STAFF_APPROVE, label, primary=True))
     if any(i.need is Need.AGE_CHECK for i in state.deferred) and c in (
         Checkout.SCANNING,
         Checkout.BLOCKED,
@@ -315,6 +352,12 @@ def _staff_buttons(state: KioskState) -> tuple[ButtonView, ...]:
     elif c in (Checkout.WELCOME, Checkout.THANK_YOU):
         out.append(b(buttons.STAFF_OUT_OF_SERVICE, "Out of service"))
     return tuple(out)
+
+
+def _ereceipt_link(state: KioskState) -> str:
+    if state.receipt is None or not state.rules.ereceipt_url:
+        return ""
+    return ereceipt_link(state.rules.ereceipt_url, state.receipt.sale_id)
 
 
 def _problems(state: KioskState) -> tuple[str, ...]:

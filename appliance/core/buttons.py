@@ -8,6 +8,13 @@ CANCEL_PAYMENT = "cancel-payment"
 DONE = "done"
 REMOVE_ITEM = "remove-item"
 PRICE_CHECK = "price-check"
+# an item without a barcode, chosen on the lookup screen (ui.lookup_input); arg: its GTIN
+LOOK_UP = "look-up"
+STILL_HERE = "still-here"  # the answer to "Still there?"
+# the receipt choice after a paid sale (e-receipts configured)
+PRINT_RECEIPT = "print-receipt"
+ERECEIPT = "ereceipt"
+NO_RECEIPT = "no-receipt"
 
 # staff's (key in the staff position and a badge scanned)
 STAFF_APPROVE = "staff.approve"
@@ -32,6 +39,9 @@ STAFF_BACK_IN_SERVICE = "staff.back-in-service"
 
 CUSTOMER_BUTTONS = frozenset(
     {PAY, HELP, RETRY_PAYMENT, CANCEL_PAYMENT, DONE, REMOVE_ITEM, PRICE_CHECK}
+    | {PRINT_RECEIPT, ERECEIPT, NO_RECEIPT}
+    | {STILL_HERE}
+    | {LOOK_UP}
 )
 STAFF_BUTTONS = frozenset(
     {

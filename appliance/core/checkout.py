@@ -3,7 +3,9 @@
 Rules (read these before the table):
 1. A sale moves WELCOME → SCANNING → PAYING → COMMITTING → PRINTING → THANK_YOU → WELCOME.
    The receipt is asked for only after the store reports SaleCommitted: a sale the
-   customer paid for is durable before its receipt prints.
+   customer paid for is durable before its receipt prints. With e-receipts configured,
+   COMMITTING → RECEIPT_CHOICE → PRINTING | ERECEIPT | THANK_YOU, and a printer that
+   cannot print offers the ERECEIPT (appliance/core/receipts.py states those rules).
 2. Interventions (appliance/core/interventions.py): a blocking one moves the lane to
    BLOCKED (red; the customer waits) until staff resolve it; deferred ones (age check,
    price check) let the customer keep scanning (amber) but must be resolved before payment.
@@ -21,6 +23,11 @@ Rules (read these before the table):
    blinking tower, buzzer) until it is shut.
 5. Once payment has started (PAYMENT_STATES) nothing drops the basket: no staff action
    in those states cancels, suspends or voids.
+6. No timer drops a basket either: an open basket left without input is asked "Still
+   there?" and then handed to staff (appliance/core/idle.py states those rules).
+7. Sounds: one ITEM beep per item that goes into the basket; one PROBLEM sound when
+   something stops the customer (a refused or unknown scan, a block, a decline, a lost
+   scanner, a failure newly on screen, the idle prompt); nothing else sounds.
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ from dataclasses import replace
 from appliance.core import buttons as b
 from appliance.core import effects as fx
 from appliance.core import events as ev
-from appliance.core import selling, staff
+from appliance.core import idle, receipts, selling, staff
 from appliance.core.kiosk_codes import parse_kiosk_code
 from appliance.core.selling import Refused, Result
 from appliance.core.state import Checkout, KioskState
@@ -46,6 +53,11 @@ class IllegalTransition(Exception):
         self.checkout = state.checkout
         self.event = event
         self.why = why or f"no rule for {_trigger(event)} in {state.checkout.value}"
+        # what a refusal still does, the state unchanged: a refused scan sounds the
+        # problem tone, so the customer knows the item did not count
+        self.effects: list[fx.Effect] = (
+            [fx.PlaySound(fx.Sound.PROBLEM)] if isinstance(event, ev.BarcodeScanned) else []
+        )
         super().__init__(self.why)
 
 
@@ -62,6 +74,7 @@ def touch(button: str) -> str:
 W, S, B, P = Checkout.WELCOME, Checkout.SCANNING, Checkout.BLOCKED, Checkout.PAYING
 D, C, R, T = Checkout.PAYMENT_DECLINED, Checkout.COMMITTING, Checkout.PRINTING, Checkout.THANK_YOU
 X, F, Q = Checkout.OUT_OF_SERVICE, Checkout.REFUND, Checkout.REPORT
+RC, E = Checkout.RECEIPT_CHOICE, Checkout.ERECEIPT
 
 _RULES: list[tuple[tuple[Checkout, ...], str, Handler]] = [
     # the customer's sale
@@ -69,14 +82,20 @@ _RULES: list[tuple[tuple[Checkout, ...], str, Handler]] = [
     ((S,), touch(b.PAY), selling.pay),
     ((S,), touch(b.REMOVE_ITEM), selling.void_request),
     ((S,), touch(b.PRICE_CHECK), selling.price_check),
+    ((W, S), touch(b.LOOK_UP), selling.chosen),
     ((P,), "PaymentApproved", selling.approved),
     ((P,), "PaymentDeclined", selling.declined),
     ((D,), touch(b.RETRY_PAYMENT), selling.pay),
     ((D,), touch(b.CANCEL_PAYMENT), selling.cancel_payment),
-    ((C,), "SaleCommitted", selling.committed),
+    ((S, D), touch(b.STILL_HERE), idle.still_here),
+    ((C,), "SaleCommitted", receipts.committed),
     ((C,), "SaleCommitFailed", selling.commit_failed),
     ((R,), "ReceiptPrinted", selling.printed),
-    ((R,), "PrintFailed", selling.print_failed),
+    ((R,), "PrintFailed", receipts.print_failed),
+    ((RC,), touch(b.PRINT_RECEIPT), receipts.choose_print),
+    ((RC,), touch(b.ERECEIPT), receipts.choose_ereceipt),
+    ((RC,), touch(b.NO_RECEIPT), receipts.choose_none),
+    ((E,), touch(b.DONE), receipts.ereceipt_done),
     ((T,), touch(b.DONE), selling.done),
     # staff: interventions and the open sale (never once payment has started)
     ((B,), touch(b.STAFF_APPROVE), staff.approve),
@@ -140,9 +159,14 @@ def _print_outcome(state: KioskState, event: ev.Event) -> Result:
 
 def _tick(state: KioskState, event: ev.Event) -> Result:
     state, effects = _drawer_alarm(state, event.at)
+    state, asked = idle.on_tick(state, event.at)
+    effects = [*effects, *asked]
     if state.deadline_at is not None and event.at >= state.deadline_at:
         if state.checkout is T:
             new, more = selling.between_sales(selling.welcome(state))
+            return new, [*effects, *more]
+        if state.checkout in receipts.TIMED:
+            new, more = receipts.timed_out(state, event.at)
             return new, [*effects, *more]
         return replace(state, deadline_at=None), effects
     return state, effects
@@ -176,7 +200,8 @@ def _printer_status(state: KioskState, event: ev.Event) -> Result:
 def _scanner_lost(state: KioskState, event: ev.Event) -> Result:
     assert isinstance(event, ev.ScannerLost)
     devices = replace(state.devices, scanner_ok=False, scanner_reason=event.reason)
-    return replace(state, devices=devices), [fx.PlaySound(fx.Sound.PROBLEM)]
+    sound: list[fx.Effect] = [fx.PlaySound(fx.Sound.PROBLEM)] if state.devices.scanner_ok else []
+    return replace(state, devices=devices), sound
 
 
 def _scanner_found(state: KioskState, event: ev.Event) -> Result:
@@ -251,6 +276,13 @@ def _outbox(state: KioskState, event: ev.Event) -> Result:
     return selling.between_sales(state)
 
 
+def _service_requested(state: KioskState, event: ev.Event) -> Result:
+    """Head office's out-of-service on/off: taken now between sales, else after this sale
+    (appliance/core/remote.py)."""
+    assert isinstance(event, ev.RemoteServiceRequested)
+    return selling.between_sales(replace(state, service_request=(event.on, event.reason)))
+
+
 def _catalog_waiting(state: KioskState, event: ev.Event) -> Result:
     """A new catalog: applied now if no sale is open, else as soon as the sale ends."""
     assert isinstance(event, ev.CatalogWaiting)
@@ -269,9 +301,10 @@ def _catalog_applied(state: KioskState, event: ev.Event) -> Result:
 
 def _store_failed(state: KioskState, event: ev.Event) -> Result:
     assert isinstance(event, ev.StoreFailed)
-    return replace(state, notice=f"Could not {event.action}: {event.reason}"), [
-        fx.PlaySound(fx.Sound.PROBLEM)
-    ]
+    notice = f"Could not {event.action}: {event.reason}"
+    # a failure already on screen does not sound again (a full disk fails every write)
+    sound: list[fx.Effect] = [] if notice == state.notice else [fx.PlaySound(fx.Sound.PROBLEM)]
+    return replace(state, notice=notice), sound
 
 
 GLOBAL: dict[str, Handler] = {
@@ -279,6 +312,7 @@ GLOBAL: dict[str, Handler] = {
     "BarcodeScanned": _scan,
     "KeyTurned": _key,
     "HelpButtonPressed": _help,
+    "ShopperActive": lambda state, event: (state, []),  # only restarts the idle clock
     touch(b.HELP): _help,
     "ReceiptPrinted": _print_outcome,
     "PrintFailed": _print_outcome,
@@ -291,6 +325,7 @@ GLOBAL: dict[str, Handler] = {
     "StoreFailed": _store_failed,
     "OutboxDepthChanged": _outbox,
     "CatalogWaiting": _catalog_waiting,
+    "RemoteServiceRequested": _service_requested,
     "CatalogApplied": _catalog_applied,
 }
 
@@ -303,6 +338,11 @@ _STAFF_ANSWERS = frozenset(
 
 def step(state: KioskState, event: ev.Event) -> Result:
     """Apply one event. Raises IllegalTransition when no rule allows it; never mutates."""
+    new, effects = _step(state, event)
+    return idle.input_seen(new, event), effects
+
+
+def _step(state: KioskState, event: ev.Event) -> Result:
     trigger = _trigger(event)
     try:
         if trigger in GLOBAL:
@@ -335,6 +375,7 @@ def _check_who_touched(state: KioskState, event: ev.Touched) -> None:
 
 def next_deadline(state: KioskState) -> float | None:
     """When the loop must wake to deliver a Tick, or None when nothing is waiting: the
-    current screen's deadline or the drawer alarm's, whichever is first."""
-    due = [t for t in (state.deadline_at, _drawer_alarm_at(state)) if t is not None]
+    current screen's deadline, the drawer alarm's or the idle basket's, whichever is first."""
+    times = (state.deadline_at, _drawer_alarm_at(state), idle.next_deadline(state))
+    due = [t for t in times if t is not None]
     return min(due) if due else None

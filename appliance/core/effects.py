@@ -27,7 +27,10 @@ class Effect:
 
 @dataclass(frozen=True, slots=True)
 class LookUpItem(Effect):
+    """Find the scanned item; `chosen`: it was touched on the lookup screen, not scanned."""
+
     scan: Scan
+    chosen: bool = False
 
 
 @dataclass(frozen=True, slots=True)

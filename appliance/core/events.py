@@ -53,11 +53,13 @@ class ItemLookedUp(Event):
     """The store's answer to LookUpItem: the product, or None when it is not in the catalog.
 
     today: the shell's wall-clock date (ISO), against which a scanned expiry is checked.
+    chosen: the item was touched on the lookup screen (LookUpItem.chosen), not scanned.
     """
 
     scan: Scan
     product: Product | None
     today: str = ""
+    chosen: bool = False
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -80,6 +82,12 @@ class KeyTurned(Event):
 @dataclass(frozen=True, kw_only=True, slots=True)
 class HelpButtonPressed(Event):
     pass
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ShopperActive(Event):
+    """A touch the UI handled on its own (typing a name, keying a PLU, turning a page of
+    the look-up): nothing for the core to do but to know someone is there (idle.py)."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -153,6 +161,27 @@ class ReportAcked(Event):
 @dataclass(frozen=True, kw_only=True, slots=True)
 class BrokerLinkChanged(Event):
     connected: bool
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CommandReceived(Event):
+    """A message on one of this kiosk's command topics, as the broker delivered it (QoS 1,
+    unverified). The shell's command runner takes it before the core: it verifies, records
+    and answers it, and gives the core only what a verified command means. `mid` and
+    `connection` say which delivery to acknowledge, once the outcome is committed."""
+
+    payload: bytes
+    mid: int
+    connection: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RemoteServiceRequested(Event):
+    """Head office (a verified `out-of-service` command) asks the lane to close (on=True)
+    or to open again; the core does it between sales, never under a sale in hand."""
+
+    on: bool
+    reason: str
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

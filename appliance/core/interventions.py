@@ -20,6 +20,8 @@ class Need(StrEnum):
     PAYMENT_UNCERTAIN = "payment-uncertain"
     AGE_CHECK = "age-check"
     PRICE_CHECK = "price-check"
+    # nobody answered "Still there?" (appliance/core/idle.py): staff resume or cancel
+    ABANDONED_BASKET = "abandoned-basket"
 
 
 BLOCKING = frozenset(
@@ -30,6 +32,7 @@ BLOCKING = frozenset(
         Need.EXPIRED_ITEM,
         Need.PAYMENT_FAILED,
         Need.PAYMENT_UNCERTAIN,
+        Need.ABANDONED_BASKET,
     }
 )
 DEFERRED = frozenset({Need.AGE_CHECK, Need.PRICE_CHECK})

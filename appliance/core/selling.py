@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-from appliance.core import barcodes
+from appliance.core import barcodes, remote
 from appliance.core import effects as fx
 from appliance.core import events as ev
 from appliance.core.basket import Basket
@@ -37,14 +37,41 @@ def scan_item(state: KioskState, event: ev.BarcodeScanned) -> Result:
     return state, [fx.LookUpItem(scan)]
 
 
+# a weighed item touched on the lookup screen: the kiosk has no certified scale to price it
+SOLD_BY_WEIGHT = "{name} is sold by weight: weigh it on the scale and scan the label it prints."
+NOT_SOLD = "That item is not sold here any more."
+
+
+def chosen(state: KioskState, event: ev.Event) -> Result:
+    """An item touched on the lookup screen (arg: its GTIN) is looked up by its code like a
+    scan, so the same checks follow (age, quantity limit, weighed); it is marked chosen."""
+    assert isinstance(event, ev.Touched)
+    if state.key is ev.KeyPosition.SERVICE:
+        raise Refused("the lane is closed for service (key in the service position)")
+    scan = barcodes.parse(event.arg, state.rules.scan_rules)
+    if not scan.valid or not scan.gtin:
+        raise Refused(f"not an item code: {event.arg!r}")
+    return state, [fx.LookUpItem(scan, chosen=True)]
+
+
+def _not_added(state: KioskState, notice: str) -> Result:
+    """A chosen item that cannot be sold by touch: say why; nothing for staff to do."""
+    back = Checkout.WELCOME if state.basket.is_empty else Checkout.SCANNING
+    return replace(state, checkout=back, notice=notice), [fx.PlaySound(fx.Sound.PROBLEM)]
+
+
 def looked_up(state: KioskState, event: ev.Event) -> Result:
     assert isinstance(event, ev.ItemLookedUp)
     if state.checkout in (Checkout.WELCOME, Checkout.THANK_YOU):
         state = new_sale(state)
     product, scan = event.product, event.scan
     if product is None:
+        if event.chosen:  # the catalog changed under the lookup screen
+            return _not_added(state, NOT_SOLD)
         return block(state, Need.UNKNOWN_ITEM, f"Item not recognised: {scan.text}")
     price = _price(product, scan)
+    if price is None and event.chosen:
+        return _not_added(state, SOLD_BY_WEIGHT.format(name=product.name))
     if price is None:
         # a weighed item sells only by its certified scale label, never by its bare code
         return block(
@@ -159,7 +186,9 @@ def pay(state: KioskState, event: ev.Event) -> Result:
     if state.deferred:
         what = ", ".join(i.detail.lower() for i in state.deferred)
         notice = f"Please wait: staff need to finish ({what}) before you pay."
-        return replace(state, waiting_to_pay=True, notice=notice), []
+        # one problem sound when the wait starts; touching Pay again does not repeat it
+        sound: list[fx.Effect] = [] if state.waiting_to_pay else [fx.PlaySound(fx.Sound.PROBLEM)]
+        return replace(state, waiting_to_pay=True, notice=notice), sound
     total = state.basket.totals(state.rules.promotions).total_minor
     new = replace(state, checkout=Checkout.PAYING, notice="", waiting_to_pay=False)
     return new, [fx.StartPayment(total, state.rules.currency)]
@@ -207,19 +236,29 @@ def cancel_payment(state: KioskState, event: ev.Event) -> Result:
 
 def committed(state: KioskState, event: ev.Event) -> Result:
     assert isinstance(event, ev.SaleCommitted)
-    receipt = _receipt(state, event)
-    new = replace(
+    new = sale_done(state, event)
+    receipt = new.receipt
+    assert receipt is not None
+    if not can_print(state):
+        # never queue a receipt for later: a backlog of stale receipts helps nobody
+        return thank_you(new, event.at, "The printer needs staff: no paper receipt this time.")
+    return replace(new, checkout=Checkout.PRINTING), [fx.PrintReceipt(receipt)]
+
+
+def sale_done(state: KioskState, event: ev.SaleCommitted) -> KioskState:
+    """The committed sale's receipt kept (for a reprint), the basket forgotten."""
+    return replace(
         new_sale(state),
-        receipt=receipt,
+        receipt=_receipt(state, event),
         receipt_printed=False,
         payment_method=state.payment_method,
         payment_reference=state.payment_reference,
         sales_committed=state.sales_committed + 1,
     )
-    if state.devices.paper is ev.PaperState.OUT or not state.devices.printer_online:
-        # never queue a receipt for later: a backlog of stale receipts helps nobody
-        return thank_you(new, event.at, "The printer needs staff: no paper receipt this time.")
-    return replace(new, checkout=Checkout.PRINTING), [fx.PrintReceipt(receipt)]
+
+
+def can_print(state: KioskState) -> bool:
+    return state.devices.printer_online and state.devices.paper is not ev.PaperState.OUT
 
 
 def commit_failed(state: KioskState, event: ev.Event) -> Result:
@@ -257,11 +296,13 @@ IDLE = frozenset({Checkout.WELCOME, Checkout.THANK_YOU, Checkout.OUT_OF_SERVICE}
 
 
 def between_sales(state: KioskState) -> Result:
-    """What may only happen with no sale open: the outbox gate, and a staged catalog."""
+    """What may only happen with no sale open: head office's out-of-service request, the
+    outbox gate, and a staged catalog."""
+    state, effects = remote.take_service_request(state)
     state = gate(state)
     if state.catalog_waiting is not None and state.checkout in IDLE:
-        return state, [fx.ApplyCatalog(state.catalog_waiting)]
-    return state, []
+        return state, [*effects, fx.ApplyCatalog(state.catalog_waiting)]
+    return state, effects
 
 
 OUTBOX_FULL = "Sales cannot reach head office: the lane is closed until they do."

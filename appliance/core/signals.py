@@ -4,7 +4,9 @@ One colour at a time, red over amber over green:
 green steady = available, green blinking = paper low, amber = help or approval pending
 (blinking once the customer is at payment and waits for it: staff should come now),
 red = blocking or out of service, red blinking = the cash drawer alarm (open longer than
-Rules.drawer_alarm_s). The same Signal is what head office is told.
+Rules.drawer_alarm_s). An abandoned basket (nobody answered "Still there?") is blocked but
+amber: staff should come, yet nobody stands waiting. The same Signal is what head office
+is told.
 
 The buzzer stays calm for shoppers: silent while selling and for every customer signal,
 pulsing (in step with the red lamp) only for the drawer alarm, until the drawer is shut.
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from appliance.core.events import KeyPosition, PaperState
+from appliance.core.interventions import Need
 from appliance.core.state import BLOCKING_STATES, PAYMENT_STATES, Checkout, KioskState
 
 
@@ -73,12 +76,14 @@ def signal_for(state: KioskState) -> Signal:
         state.key is KeyPosition.SERVICE and state.checkout not in PAYMENT_STATES
     ):
         return Signal.OUT_OF_SERVICE
-    if state.checkout in BLOCKING_STATES or not state.devices.scanner_ok:
+    abandoned = state.blocking is not None and state.blocking.need is Need.ABANDONED_BASKET
+    if (state.checkout in BLOCKING_STATES and not abandoned) or not state.devices.scanner_ok:
         return Signal.BLOCKED
     if state.waiting_to_pay and state.deferred:
         return Signal.APPROVAL_AT_PAYMENT
     if (
         state.help_requested
+        or abandoned
         or state.deferred
         or state.devices.paper is PaperState.OUT
         or not state.devices.printer_online

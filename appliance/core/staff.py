@@ -52,12 +52,15 @@ def kiosk_code(state: KioskState, event: ev.BarcodeScanned, code: KioskCode) -> 
     staff = state.key is ev.KeyPosition.STAFF
     if code.use is CodeUse.BADGE:
         if not staff:
-            return replace(state, notice="Turn the staff key before scanning a badge."), []
+            notice = "Turn the staff key before scanning a badge."
+            return replace(state, notice=notice), [fx.PlaySound(fx.Sound.PROBLEM)]
         new = replace(state, staff_id=code.value, notice=f"Staff {code.value} signed in.")
         return new, [fx.Audit("badge", "", code.value)]
     if not staff or not state.staff_id:
         what = "a receipt" if code.use is CodeUse.RECEIPT else "a suspend slip"
-        return replace(state, notice=f"That is {what}: please ask staff."), []
+        # a refused scan: the problem sound says it did not count
+        notice = f"That is {what}: please ask staff."
+        return replace(state, notice=notice), [fx.PlaySound(fx.Sound.PROBLEM)]
     if state.checkout not in (Checkout.WELCOME, Checkout.THANK_YOU):
         raise Refused("finish or suspend the current sale first")
     if code.use is CodeUse.SLIP:

@@ -26,6 +26,9 @@ class Checkout(StrEnum):
     COMMITTING = "committing"
     PRINTING = "printing"
     THANK_YOU = "thank-you"
+    # after the commit: how the customer wants the receipt (appliance/core/receipts.py)
+    RECEIPT_CHOICE = "receipt-choice"
+    ERECEIPT = "ereceipt"
     OUT_OF_SERVICE = "out-of-service"
     REFUND = "refund"
     REPORT = "report"
@@ -50,6 +53,10 @@ class Rules:
     cash_rounding_minor: the step cash amounts are rounded to (5 = 0.05), 0 for none.
     outbox_limit: unsent events at which the lane stops taking new sales.
     drawer_alarm_s: seconds the cash drawer may stay open before the drawer alarm.
+    idle_prompt_s: seconds without input on an open basket before "Still there?" shows.
+    idle_staff_s: seconds "Still there?" waits for an answer before staff are called.
+    receipt_choice_s: seconds the receipt choice waits before printing (the default).
+    ereceipt_s: seconds the e-receipt QR code stays up before the thank-you screen.
     """
 
     store_name: str = "kiosk"
@@ -63,6 +70,12 @@ class Rules:
     cash_rounding_minor: int = 0
     outbox_limit: int = 200_000
     drawer_alarm_s: float = 30.0
+    idle_prompt_s: float = 60.0
+    idle_staff_s: float = 60.0
+    # e-receipts: the QR code links to `<ereceipt_url>/<sale_id>`; "" offers none
+    ereceipt_url: str = ""
+    receipt_choice_s: float = 10.0
+    ereceipt_s: float = 30.0
     # why the store cannot be used at all (damaged or lost at start), or ""
     store_fault: str = ""
 
@@ -120,8 +133,15 @@ class KioskState:
     report: Report | None = None
     # monotonic deadline for the current screen (thank-you), or None
     deadline_at: float | None = None
+    # the last touch, scan or key turn (monotonic), and since when "Still there?" has
+    # been asked (None: not asked); appliance/core/idle.py
+    last_input_at: float | None = None
+    still_there_since: float | None = None
     # the catalog version in use, and a newer one staged to apply between sales
     catalog_version: int = 0
     catalog_waiting: int | None = None
+    # head office's out-of-service request (on, reason), waiting for the sale in hand to
+    # end (appliance/core/remote.py), or None
+    service_request: tuple[bool, str] | None = None
     # how many sales this process has committed (today's figure comes from the store)
     sales_committed: int = 0

@@ -106,7 +106,10 @@ class Runner:
                     plu = f"9{scan.plu}" if scan.organic else scan.plu
                     product = self._store.product_by_plu(plu)
                 today = self._clock.wall_iso()[:10]
-                return [ev.ItemLookedUp(at=at, scan=scan, product=product, today=today)]
+                chosen = effect.chosen
+                return [
+                    ev.ItemLookedUp(at=at, scan=scan, product=product, today=today, chosen=chosen)
+                ]
             case fx.CommitSale(draft):
                 try:
                     sale = self._store.commit_sale(

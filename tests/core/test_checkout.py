@@ -249,7 +249,9 @@ def test_one_age_check_covers_the_sale_and_a_higher_age_asks_again() -> None:
 def test_paying_waits_for_a_pending_check_and_the_tower_blinks() -> None:
     state, _ = sell(KioskState(), BEER, code="4006381333931")
     state, effects = checkout.step(state, touch(b.PAY))
-    assert effects == [] and state.checkout is Checkout.SCANNING and state.waiting_to_pay
+    assert state.checkout is Checkout.SCANNING and state.waiting_to_pay
+    assert effects == [fx.PlaySound(fx.Sound.PROBLEM)], "one problem sound as the wait starts"
+    assert checkout.step(state, touch(b.PAY))[1] == [], "touching Pay again does not repeat it"
     assert "before you pay" in state.notice
     assert lamp_for(state) == Lamp(Colour.AMBER, blinking=True)
     state, _ = checkout.step(staff_on(state), touch(b.STAFF_APPROVE_AGE))
@@ -314,7 +316,8 @@ def test_suspend_prints_a_slip_and_resume_brings_the_basket_back() -> None:
 def test_a_customer_scanning_a_slip_or_receipt_is_told_to_ask_staff() -> None:
     for code in ("SUSP-7", "S41-3B2E0C1A", "STAFF-0042"):
         state, effects = checkout.step(KioskState(), ev.BarcodeScanned(at=1, text=code))
-        assert state.checkout is Checkout.WELCOME and effects == []
+        assert state.checkout is Checkout.WELCOME
+        assert effects == [fx.PlaySound(fx.Sound.PROBLEM)], "a refused scan sounds the problem"
         assert "staff" in state.notice.lower()
 
 
@@ -390,7 +393,8 @@ def test_turning_the_key_back_signs_staff_out() -> None:
 
 def test_a_badge_without_the_key_only_explains() -> None:
     state, effects = checkout.step(KioskState(), ev.BarcodeScanned(at=1, text=BADGE))
-    assert state.staff_id == "" and effects == [] and "staff key" in state.notice
+    assert state.staff_id == "" and "staff key" in state.notice
+    assert effects == [fx.PlaySound(fx.Sound.PROBLEM)], "the badge did not count: it says so"
 
 
 @pytest.mark.parametrize(

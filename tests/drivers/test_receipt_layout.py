@@ -151,3 +151,16 @@ def test_the_return_code_stays_short_for_large_sale_numbers(
     """GIVEN sale 99,999,999 WHEN its return code is made THEN it has at most 18
     characters (about 506 dots of CODE128 at 2 dots a module: it fits 80 mm paper)."""
     assert len(return_code(receipt_factory(seq=99_999_999))) <= 18
+
+
+def test_the_configured_ereceipt_url_reaches_the_printed_qr(receipt: Receipt) -> None:
+    """GIVEN kiosk.ereceipt_url in config WHEN the kiosk's receipt layout prints a receipt
+    THEN its QR code links to <url>/<sale id>; GIVEN none THEN no QR code."""
+    from appliance.bootstrap import receipt_layout
+    from appliance.config import Config, merge
+
+    cfg = merge(Config(), {"kiosk": {"ereceipt_url": "https://receipts.example.com/r/"}}, "t")
+    commands = EscPosDecoder().receive_data(receipt_layout(cfg).to_bytes(receipt))
+    assert QrCode(f"https://receipts.example.com/r/{receipt.sale_id}") in commands
+    plain = EscPosDecoder().receive_data(receipt_layout(Config()).to_bytes(receipt))
+    assert not any(isinstance(c, QrCode) for c in plain)

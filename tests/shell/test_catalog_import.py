@@ -160,7 +160,7 @@ def test_a_good_json_file_brings_promotions_tax_rates_and_its_declared_version(
 
 def test_the_demo_catalog_still_loads_through_the_old_entry_points() -> None:
     catalog = load_json(REPO / "appliance" / "demo" / "catalog.json")
-    assert len(catalog.products) == 60 and len(catalog.promotions) == 3
+    assert len(catalog.products) == 69 and len(catalog.promotions) == 3
     assert catalog.stock[key(MILK)] == 40
     with pytest.raises(CatalogError, match=r"products\[1\]: price: "):
         parse(json_catalog(products=[{"code": MILK, "name": "M", "price": "1", "vat": 5}, {}]))

@@ -65,3 +65,28 @@ def test_every_key_is_documented() -> None:
             assert f"| `{key.name}` |" in DOC, (
                 f"{section.name}.{key.name} missing in docs/config.md"
             )
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["", "https://receipts.example.com/r", "https://r.example.pl:8443/e-receipt/", "https://x.io"],
+)
+def test_an_ereceipt_url_is_https_or_empty(url: str) -> None:
+    cfg = load([], env={"KIOSK_KIOSK__ERECEIPT_URL": f'"{url}"'})
+    assert cfg.kiosk.ereceipt_url == url
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://receipts.example.com/r",  # a receipt link in the clear
+        "receipts.example.com/r",
+        "https://receipts.example.com/r?sale=",  # the sale id is appended as a path
+        "https://receipts.example.com/r#x",
+        "https:// receipts.example.com",
+        "https://",
+    ],
+)
+def test_a_bad_ereceipt_url_is_refused_by_name(url: str) -> None:
+    with pytest.raises(ConfigError, match=r"kiosk\.ereceipt_url"):
+        load([], env={"KIOSK_KIOSK__ERECEIPT_URL": f'"{url}"'})

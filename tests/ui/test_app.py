@@ -347,3 +347,23 @@ def test_an_unchanged_kiosk_is_not_made_into_a_view_again(
     settle(kiosk, lambda: kiosk.state.basket.item_count == 1)
     assert screen.view().screen == "scanning" and made[-1] == "scanning"
     assert screen.view() is screen.view() and made.count("scanning") == 1
+
+
+def test_browsing_the_look_up_keeps_the_idle_prompt_away(kiosk: Kiosk) -> None:
+    """GIVEN milk in the basket WHEN the shopper opens the look-up and turns its page (a
+    touch the UI keeps to itself) THEN the core hears ShopperActive: its idle clock starts
+    again from that touch, so "Still there?" does not close the look-up under them."""
+    kiosk.start()
+    sim = kiosk.sim
+    assert sim is not None
+    sim.scanner.scan(MILK)
+    settle(kiosk, lambda: kiosk.state.basket.item_count == 1)
+    screen = _screen(kiosk)
+    tap(screen, buttons.LOOK_UP)
+    assert screen.view().screen == "lookup"
+    before = kiosk.state.last_input_at
+    assert before is not None
+    time.sleep(0.01)  # the touch must come later than the scan, on the kiosk's clock
+    tap(screen, staff_input.PAGE_ON)
+    assert screen.view().screen == "lookup" and kiosk.loop.rejected == []
+    assert kiosk.state.last_input_at is not None and kiosk.state.last_input_at > before
