@@ -334,15 +334,22 @@ def _initial_state(store: Store, rules: Rules) -> KioskState:
         reason = f"The store cannot be used: {rules.store_fault}. Staff: kiosk store check"
         return replace(state, checkout=Checkout.OUT_OF_SERVICE, out_of_service_reason=reason)
     saved = store.load_open_sale()
-    if saved is None:
-        return state
-    try:
-        restored = snapshot.restore(state, saved)
-    except ValueError as exc:
-        log.error("the open sale could not be restored (%s); it stays in the store", exc)
-        return state
-    log.info("restored an open sale of %d items", restored.basket.item_count)
-    return restored
+    if saved is not None:
+        try:
+            state = snapshot.restore(state, saved)
+        except ValueError as exc:
+            log.error("the open sale could not be restored (%s); it stays in the store", exc)
+        else:
+            log.info("restored an open sale of %d items", state.basket.item_count)
+    lane = store.load_lane()
+    if lane is not None:
+        try:
+            state = snapshot.restore_lane(state, lane)
+        except ValueError as exc:
+            log.error("the lane's closure could not be restored (%s)", exc)
+        else:
+            log.info("the lane is as it was: %s", state.out_of_service_reason or "open")
+    return state
 
 
 def _real_scanner(config: Config, mono: Callable[[], float]) -> ScannerPort:

@@ -14,7 +14,9 @@ from typing import Any
 from appliance.core.basket import Basket, Line
 from appliance.core.interventions import Intervention, Need
 from appliance.core.products import Product
+from appliance.core.remote import CLOSED_BY_HEAD_OFFICE
 from appliance.core.state import PAYMENT_STATES, Checkout, KioskState
+from appliance.core.text import Text
 
 VERSION = 1
 _KEPT = frozenset({Checkout.SCANNING, Checkout.BLOCKED, Checkout.OUT_OF_SERVICE}) | (
@@ -126,12 +128,67 @@ def restore(state: KioskState, data: dict[str, Any]) -> KioskState:
     elif checkout in PAYMENT_STATES or checkout is Checkout.OUT_OF_SERVICE:
         # a lane closed with a basket is one whose paid sale could not be saved
         reference = data.get("payment_reference") or ""
-        seen = f" (the terminal's reference was {reference})" if reference else ""
-        detail = f"The kiosk restarted during payment: check the card terminal{seen}."
+        detail = (
+            Text(
+                "The kiosk restarted during payment: check the card terminal"
+                " (the terminal's reference was {reference}).",
+                reference=reference,
+            )
+            if reference
+            else Text("The kiosk restarted during payment: check the card terminal.")
+        )
         return replace(
             restored,
             checkout=Checkout.BLOCKED,
             blocking=Intervention(Need.PAYMENT_UNCERTAIN, detail),
             notice=detail,
         )
-    return replace(restored, notice="Your shopping is still here: carry on scanning.")
+    return replace(restored, notice=Text("Your shopping is still here: carry on scanning."))
+
+
+# closures a person or head office made: they outlive a restart, and only a person (or head
+# office, for its own) opens the lane again. A store fault or a full outbox is found anew
+# at start, so it is not kept.
+KEPT_CLOSURES = ("Closed by staff", CLOSED_BY_HEAD_OFFICE)
+LANE_VERSION = 1
+
+
+def lane(state: KioskState) -> dict[str, Any] | None:
+    """What of the lane itself must survive a restart (its closure, head office's request
+    waiting for the sale in hand to end), or None when nothing does."""
+    reason = state.out_of_service_reason
+    closed = reason if state.checkout is Checkout.OUT_OF_SERVICE else ""
+    if not closed.startswith(KEPT_CLOSURES):
+        closed = ""
+    request = state.service_request
+    if not closed and request is None:
+        return None
+    return {
+        "v": LANE_VERSION,
+        "closed": closed,
+        "service_request": None if request is None else [request[0], request[1]],
+    }
+
+
+def restore_lane(state: KioskState, data: dict[str, Any]) -> KioskState:
+    """The lane as it was: closed again when it was closed (if no sale came back with it),
+    and head office's waiting request. Raises ValueError on data it cannot read."""
+    if data.get("v") != LANE_VERSION:
+        raise ValueError(f"unknown lane version {data.get('v')!r}")
+    closed, request = data.get("closed"), data.get("service_request")
+    if not isinstance(closed, str) or (closed and not closed.startswith(KEPT_CLOSURES)):
+        raise ValueError(f"lane closure unreadable: {closed!r}")
+    waiting: tuple[bool, str] | None = None
+    if request is not None:
+        if not (
+            isinstance(request, list)
+            and len(request) == 2
+            and isinstance(request[0], bool)
+            and isinstance(request[1], str)
+        ):
+            raise ValueError(f"head office's request unreadable: {request!r}")
+        waiting = (request[0], request[1])
+    state = replace(state, service_request=waiting)
+    if closed and state.checkout is Checkout.WELCOME:
+        state = replace(state, checkout=Checkout.OUT_OF_SERVICE, out_of_service_reason=closed)
+    return state

@@ -340,9 +340,12 @@ def reprint(state: KioskState, event: ev.Event) -> Result:
     return state, [fx.PrintReceipt(state.receipt), audit(state, "reprint", str(state.receipt.seq))]
 
 
+CLOSED_BY_STAFF = "Closed by staff"
+
+
 def out_of_service(state: KioskState, event: ev.Event) -> Result:
     new = replace(
-        welcome(state), checkout=Checkout.OUT_OF_SERVICE, out_of_service_reason="Closed by staff"
+        welcome(state), checkout=Checkout.OUT_OF_SERVICE, out_of_service_reason=CLOSED_BY_STAFF
     )
     return new, [audit(state, "out-of-service")]
 

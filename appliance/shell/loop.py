@@ -32,6 +32,7 @@ class Loop:
         self._inbox: queue.SimpleQueue[Event] = queue.SimpleQueue()
         self._lamp: Lamp | None = None
         self._open_sale: dict[str, Any] | None = snapshot.open_sale(state)
+        self._lane: dict[str, Any] | None = snapshot.lane(state)
         self.rejected: list[checkout.IllegalTransition] = []
         # events the shell handles before the core (a raw MQTT command): type → handler,
         # which returns the events for the core
@@ -93,8 +94,20 @@ class Loop:
             for effect in effects:
                 pending.extend(self._runner.run(effect))
             pending.extend(self._keep_open_sale())
+            pending.extend(self._keep_lane())
         self._show_lamp()
         return count
+
+    def _keep_lane(self) -> list[Event]:
+        """Save the lane's closure (and head office's waiting request) when it changes, so
+        a lane staff closed is still closed after a power cut."""
+        body = snapshot.lane(self.state)
+        if body == self._lane:
+            return []
+        events = self._runner.save_lane(body)
+        if not events:
+            self._lane = body
+        return events
 
     def _keep_open_sale(self) -> list[Event]:
         """Save the unpaid sale whenever it changes, so a restart brings it back."""

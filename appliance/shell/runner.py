@@ -95,6 +95,19 @@ class Runner:
             ]
         return []
 
+    def save_lane(self, body: dict[str, Any] | None) -> list[ev.Event]:
+        """Keep (or clear) the lane's closure; a failure comes back as StoreFailed."""
+        try:
+            self._store.save_lane(body)
+        except (StoreError, sqlite3.Error) as exc:
+            log.error("the lane's closure not saved: %s", exc)
+            return [
+                ev.StoreFailed(
+                    at=self._clock.monotonic(), action="keep the lane closed", reason=str(exc)
+                )
+            ]
+        return []
+
     def _run(self, effect: fx.Effect) -> list[ev.Event]:
         at = self._clock.monotonic()
         match effect:

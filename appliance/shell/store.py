@@ -529,6 +529,25 @@ class Store:
                     (json.dumps(body, sort_keys=True), at),
                 )
 
+    def save_lane(self, body: dict[str, object] | None) -> None:
+        """Keep what of the lane outlives a restart (snapshot.lane); None clears it."""
+        with self.transaction():
+            if body is None:
+                self._db.execute("DELETE FROM meta WHERE key = 'lane'")
+            else:
+                self._db.execute(
+                    "INSERT INTO meta (key, value) VALUES ('lane', ?)"
+                    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (json.dumps(body, sort_keys=True),),
+                )
+
+    def load_lane(self) -> dict[str, Any] | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'lane'").fetchone()
+        if row is None:
+            return None
+        data = json.loads(row[0])
+        return data if isinstance(data, dict) else None
+
     def load_open_sale(self) -> dict[str, Any] | None:
         row = self._db.execute("SELECT body FROM open_sale WHERE id = 1").fetchone()
         if row is None:
