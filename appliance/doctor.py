@@ -263,6 +263,9 @@ class _Doctor:
         b = self.config.broker
         if not b.enabled:
             return Finding(True, "disabled (broker.enabled = false)")
+        files = b.tls_files()
+        if files is not None:
+            return probes.broker_tls(b.host, b.port, files, BROKER_WAIT_S)
         client_id = f"{self.config.kiosk.id}-doctor"
         return probes.broker(b.host, b.port, client_id, BROKER_WAIT_S)
 

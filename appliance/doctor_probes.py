@@ -12,6 +12,8 @@ import ctypes
 import ctypes.util
 import os
 import queue
+import socket
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +24,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
+from appliance.broker_tls import TlsError, TlsFiles, certificate_cn
 from appliance.core.events import (
     Event,
     KeyPosition,
@@ -233,6 +236,39 @@ def broker(host: str, port: int, client_id: str, timeout_s: float) -> Finding:
         client.loop_stop()
         # paho keeps its callbacks in a cycle with its socket pair (paho.mqtt.python#627)
         client.on_connect = None
+
+
+def broker_tls(host: str, port: int, files: TlsFiles, timeout_s: float) -> Finding:
+    """TCP connect and the TLS handshake with the kiosk's certificate, then a moment's
+    wait: a broker that refuses the certificate says so then (TLS 1.3 tells the client
+    after its handshake). No MQTT CONNECT: the broker forces the client id to the
+    certificate's CN, so a CONNECT would throw the running kiosk off and end its session."""
+    where = f"{host}:{port}"
+    try:
+        files.check()
+        cn = certificate_cn(files.cert_file)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.load_verify_locations(cafile=str(files.ca_file))
+        context.load_cert_chain(str(files.cert_file), str(files.key_file))
+    except (TlsError, ssl.SSLError, OSError) as exc:
+        return Finding(False, "TLS files unusable", str(exc))
+    try:
+        with (
+            socket.create_connection((host, port), timeout=timeout_s) as raw,
+            context.wrap_socket(raw, server_hostname=host) as tls,
+        ):
+            tls.settimeout(min(1.0, timeout_s))
+            try:
+                answer = tls.recv(1)
+            except TimeoutError:
+                return Finding(True, f"TLS accepted as {cn} ({where})")
+            if not answer:
+                return Finding(False, f"refused ({where})", "the broker closed the link")
+            return Finding(True, f"TLS accepted as {cn} ({where})")
+    except ssl.SSLError as exc:
+        return Finding(False, f"refused ({where})", f"TLS: {exc.reason or exc}")
+    except OSError as exc:  # refused, timed out, no such host
+        return Finding(False, f"unreachable ({where})", f"cannot connect to {where}: {exc}")
 
 
 def disk_space(data_dir: Path, host: HostSources) -> Finding:

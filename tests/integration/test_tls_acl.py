@@ -32,6 +32,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from appliance import wire
 from appliance.broker_tls import TlsError, TlsFiles
 from appliance.core.events import Event, ReportAcked
+from appliance.doctor_probes import broker_tls
 from appliance.shell.reporter import Reporter
 from appliance.shell.store import Store
 from headoffice.db import SqliteLedger
@@ -470,3 +471,20 @@ def test_headoffice_send_signs_and_publishes_a_command_over_tls(
         assert kiosk_a.received_until(wire.command_topic(KIOSK_A)) == [wire.command_topic(KIOSK_A)]
         assert cli.main([*args, *tls[:2]]) == 2
         assert kiosk_a.received_within(QUIET_S) == []
+
+
+def test_kiosk_doctor_checks_the_tls_broker_without_taking_the_kiosks_session(
+    fleet: Fleet,
+) -> None:
+    """GIVEN the example broker WHEN the doctor's broker probe runs with kiosk A's files
+    THEN it is accepted (a TLS handshake, no MQTT CONNECT that would throw the running kiosk
+    off); with a certificate from a CA the broker does not trust, or a closed port, it is a
+    fault with the reason. Kiosk A stays connected all along."""
+    with connected(fleet, fleet.kiosk_a, client_id=KIOSK_A) as kiosk_a:
+        ok = broker_tls("127.0.0.1", fleet.kiosk_port, fleet.files(fleet.kiosk_a), WAIT_S)
+        assert ok.ok and "TLS accepted as kiosk-a" in ok.state, ok
+        rogue = broker_tls("127.0.0.1", fleet.kiosk_port, fleet.files(fleet.rogue_b), WAIT_S)
+        assert not rogue.ok and "refused" in rogue.state, rogue
+        closed = broker_tls("127.0.0.1", free_port(), fleet.files(fleet.kiosk_a), WAIT_S)
+        assert not closed.ok and "unreachable" in closed.state
+        assert not kiosk_a.disconnected.is_set()
