@@ -8,8 +8,6 @@ come from `HostSources`, which tests replace.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import os
 import queue
 import socket
@@ -35,6 +33,8 @@ from appliance.core.events import (
 )
 from appliance.ports import Emit
 from appliance.shell import store_health
+from appliance.shell.clock import TIMESYNC_FLAG as TIMESYNC_FILE
+from appliance.shell.clock import kernel_clock_synced
 from drivers.printer_escpos import PrinterFault
 from drivers.scanner_decode import ScannerFault
 
@@ -43,9 +43,7 @@ MIN_FREE_BYTES = 50 * MB
 """Below this the data partition cannot be trusted to hold the next sales: a fault."""
 WARN_FREE_BYTES = 500 * MB
 """Below this the doctor warns, long before selling stops."""
-TIMESYNC_FILE = Path("/run/systemd/timesync/synchronized")
 """systemd-timesyncd touches it on each successful synchronisation (systemd-timesyncd(8))."""
-TIME_ERROR = 5  # adjtimex(2): the kernel's clock is not synchronised (STA_UNSYNC)
 
 
 @dataclass(frozen=True)
@@ -72,18 +70,6 @@ class Inputs(Protocol):
     def key_position(self) -> KeyPosition: ...
     @property
     def help_pressed(self) -> bool: ...
-
-
-def kernel_clock_synced() -> bool | None:
-    """The kernel's NTP status, as timedatectl's "System clock synchronized" reads it:
-    adjtimex(2) with modes 0 only reads. None when it cannot be asked."""
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return None
-    # a zeroed buffer larger than struct timex (208 bytes on 64-bit): modes = 0 is a read
-    timex = ctypes.create_string_buffer(512)
-    state = int(ctypes.CDLL(name, use_errno=True).adjtimex(timex))
-    return None if state < 0 else state != TIME_ERROR
 
 
 @dataclass(frozen=True)

@@ -26,30 +26,23 @@ import errno
 import logging
 import re
 import select
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Protocol
 
 import evdev
 
-from appliance.core.events import BarcodeScanned, ScannerFound, ScannerLost
-from appliance.ports import Emit
 from drivers.keymaps import KEY, KEYPAD_DIGITS
 from drivers.scanner_decode import (
     InputEventLike,
-    Rejected,
-    Result,
     ScanDecoder,
     ScannerFault,
-    barcode_text,
 )
+from drivers.scanner_reader import Problem, ScannerReader
 
 log = logging.getLogger(__name__)
 
 Monotonic = Callable[[], float]
-Problem = tuple[ScannerFault, str]  # why the scanner cannot be used, and the detail for the log
 EV_KEY = 0x01
 _VID_PID = re.compile(r"([0-9a-fA-F]{4}):([0-9a-fA-F]{4})")
 _STABLE_DIRS = ("/dev/input/by-id/", "/dev/input/by-path/")
@@ -169,7 +162,7 @@ def _physical(phys: str) -> str:
     return phys.rsplit("/input", 1)[0]
 
 
-class EvdevScanner:
+class EvdevScanner(ScannerReader[InputNode]):
     """The Scanner port over one evdev keyboard-wedge scanner."""
 
     def __init__(
@@ -187,74 +180,22 @@ class EvdevScanner:
         how often a missing scanner is looked for (a replug is back within it). `poll_s`:
         the read timeout, at most half the decoder's gap. `system` and `pause` are the
         kernel's device list and the wait between attempts, injectable for tests."""
-        if not 0 < reconnect_s <= 1.5:
-            raise ValueError(
-                f"reconnect_s must be in (0, 1.5] to recover within 2 s: {reconnect_s}"
-            )
-        self._id = DeviceId.parse(device)
-        self._decoder = decoder
-        self._monotonic = monotonic
-        self._reconnect_s = reconnect_s
         self._poll_s = poll_s if poll_s is not None else min(0.05, decoder.gap_s / 2)
+        super().__init__(decoder, monotonic, reconnect_s, self._poll_s, pause)
+        self._scans = decoder
+        self._id = DeviceId.parse(device)
         self._system = system or EvdevSystem()
-        self._closing = threading.Event()
-        self._pause = pause or self._closing.wait
-        self._emit: Emit | None = None
-        self._thread: threading.Thread | None = None
 
-    def start(self, emit: Emit) -> None:
-        if self._thread is not None or self._closing.is_set():
-            raise RuntimeError("start() once, before close()")
-        self._emit = emit
-        self._thread = threading.Thread(target=self._run, name="scanner-evdev", daemon=True)
-        self._thread.start()
+    thread_name = "scanner-evdev"
 
-    def close(self) -> None:
-        self._closing.set()
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=self._poll_s + 5.0)
-            if thread.is_alive():
-                log.error("scanner reader did not stop within %.1f s", self._poll_s + 5.0)
+    @property
+    def label(self) -> str:
+        return f"scanner {self._id}"
 
-    def __enter__(self) -> EvdevScanner:
-        return self
+    def _describe(self, node: InputNode) -> str:
+        return f"{node.name} ({node.path})"
 
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
-    # --- the reader thread ---
-
-    def _run(self) -> None:
-        present: bool | None = None  # None: not known yet
-        last_problem = ""
-        while not self._closing.is_set():
-            node = self._attach()
-            if isinstance(node, tuple):
-                fault, detail = node
-                if (problem := f"{fault}: {detail}") != last_problem:
-                    log.warning("scanner %s %s", self._id, problem)
-                    last_problem = problem
-                if present is not False:
-                    self._send(ScannerLost(at=self._monotonic(), reason=fault.value))
-                    present = False
-                self._pause(self._reconnect_s)
-                continue
-            log.info("scanner %s attached: %s (%s)", self._id, node.name, node.path)
-            present, last_problem = True, ""
-            self._decoder.reset()
-            self._send(ScannerFound(at=self._monotonic()))
-            lost = self._read_until_lost(node)
-            self._release(node)
-            self._decoder.reset()  # a half scan dies with the connection
-            if lost is None:
-                return
-            log.warning("scanner %s lost: %s", self._id, lost)
-            self._send(ScannerLost(at=self._monotonic(), reason=lost.value))
-            present = False
-            self._pause(self._reconnect_s)
+    # --- attaching and reading ---
 
     def _attach(self) -> InputNode | Problem:
         try:
@@ -316,7 +257,7 @@ class EvdevScanner:
                     events = node.read() if ready else ()
                 except BlockingIOError:
                     events = ()
-                self._deliver(self._decoder.feed_batch(events, self._monotonic()))
+                self._deliver(self._scans.feed_batch(events, self._monotonic()))
         except OSError as exc:
             if exc.errno == errno.ENODEV:
                 return ScannerFault.UNPLUGGED
@@ -332,13 +273,3 @@ class EvdevScanner:
         for action in (node.ungrab, node.close):
             with contextlib.suppress(OSError):
                 action()
-
-    def _deliver(self, results: list[Result]) -> None:
-        for result in results:
-            if isinstance(result, Rejected):
-                log.warning("scan rejected: %s (read %r)", result.reason, result.text)
-            self._send(BarcodeScanned(at=result.at, text=barcode_text(result)))
-
-    def _send(self, event: BarcodeScanned | ScannerLost | ScannerFound) -> None:
-        if self._emit is not None and not self._closing.is_set():
-            self._emit(event)

@@ -17,26 +17,22 @@ from __future__ import annotations
 import contextlib
 import errno
 import logging
-import threading
 from collections.abc import Callable
-from types import TracebackType
 
 import serial
 
 from appliance.core.barcodes import MAX_SCAN_LENGTH
-from appliance.core.events import BarcodeScanned, ScannerFound, ScannerLost
-from appliance.ports import Emit
-from drivers.scanner_decode import LineDecoder, Rejected, Result, ScannerFault, barcode_text
+from drivers.scanner_decode import LineDecoder, ScannerFault
+from drivers.scanner_reader import Problem, ScannerReader
 
 log = logging.getLogger(__name__)
 
 Monotonic = Callable[[], float]
-Problem = tuple[ScannerFault, str]
 _DENIED = {errno.EACCES, errno.EPERM}
 _LOCKED = {errno.EWOULDBLOCK, errno.EAGAIN, errno.EBUSY}
 
 
-class SerialScanner:
+class SerialScanner(ScannerReader[serial.Serial]):
     """The Scanner port over a serial line (8N1 at `baudrate`)."""
 
     def __init__(
@@ -58,73 +54,27 @@ class SerialScanner:
         waits longer. `pause` is the wait between attempts, injectable for tests."""
         if baudrate not in serial.Serial.BAUDRATES:
             raise ValueError(f"baudrate {baudrate} is not a standard rate")
-        if not 0 < reconnect_s <= 1.5:
-            raise ValueError(
-                f"reconnect_s must be in (0, 1.5] to recover within 2 s: {reconnect_s}"
-            )
+        self._lines = LineDecoder(aim_prefix, fnc1, max_length, gap_s)
+        super().__init__(self._lines, monotonic, reconnect_s, read_timeout_s, pause)
         self._port, self._baudrate = port, baudrate
-        self._monotonic = monotonic
-        self._decoder = LineDecoder(aim_prefix, fnc1, max_length, gap_s)
-        self._reconnect_s = reconnect_s
-        self._read_timeout_s = read_timeout_s
-        self._closing = threading.Event()
-        self._pause = pause or self._closing.wait
-        self._emit: Emit | None = None
-        self._thread: threading.Thread | None = None
 
-    def start(self, emit: Emit) -> None:
-        if self._thread is not None or self._closing.is_set():
-            raise RuntimeError("start() once, before close()")
-        self._emit = emit
-        self._thread = threading.Thread(target=self._run, name="scanner-serial", daemon=True)
-        self._thread.start()
+    thread_name = "scanner-serial"
 
-    def close(self) -> None:
-        self._closing.set()
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=self._read_timeout_s + 5.0)
-            if thread.is_alive():
-                log.error("serial scanner reader did not stop")
+    @property
+    def label(self) -> str:
+        return f"serial scanner {self._port}"
 
-    def __enter__(self) -> SerialScanner:
-        return self
+    def _describe(self, port: serial.Serial) -> str:
+        return f"open at {self._baudrate} baud"
 
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
+    def _attach(self) -> serial.Serial | Problem:
+        return self._open()
 
-    # --- the reader thread ---
+    def _release(self, port: serial.Serial) -> None:
+        with contextlib.suppress(OSError):
+            port.close()
 
-    def _run(self) -> None:
-        present: bool | None = None  # None: not known yet
-        last_problem = ""
-        while not self._closing.is_set():
-            port = self._open()
-            if isinstance(port, tuple):
-                fault, detail = port
-                if (problem := f"{fault}: {detail}") != last_problem:
-                    log.warning("serial scanner %s %s", self._port, problem)
-                    last_problem = problem
-                if present is not False:
-                    self._send(ScannerLost(at=self._monotonic(), reason=fault.value))
-                    present = False
-                self._pause(self._reconnect_s)
-                continue
-            log.info("serial scanner %s open at %d baud", self._port, self._baudrate)
-            present, last_problem = True, ""
-            self._decoder.reset()
-            self._send(ScannerFound(at=self._monotonic()))
-            lost = self._read_until_lost(port)
-            with contextlib.suppress(OSError):
-                port.close()
-            self._decoder.reset()  # a half line dies with the connection
-            if lost is None:
-                return
-            self._send(ScannerLost(at=self._monotonic(), reason=lost.value))
-            present = False
-            self._pause(self._reconnect_s)
+    # --- opening and reading ---
 
     def _open(self) -> serial.Serial | Problem:
         try:
@@ -145,7 +95,7 @@ class SerialScanner:
             while not self._closing.is_set():
                 data = port.read(max(1, port.in_waiting))
                 at = self._monotonic()
-                self._deliver(self._decoder.feed(data, at) if data else self._decoder.tick(at))
+                self._deliver(self._lines.feed(data, at) if data else self._lines.tick(at))
         except OSError as exc:  # SerialException too: read failed, device disconnected
             log.warning("serial scanner %s lost: %s", self._port, exc)
             return ScannerFault.UNPLUGGED
@@ -153,13 +103,3 @@ class SerialScanner:
             log.exception("serial scanner %s: reader failed", self._port)
             return ScannerFault.READ_ERROR
         return None
-
-    def _deliver(self, results: list[Result]) -> None:
-        for result in results:
-            if isinstance(result, Rejected):
-                log.warning("scan rejected: %s (read %r)", result.reason, result.text)
-            self._send(BarcodeScanned(at=result.at, text=barcode_text(result)))
-
-    def _send(self, event: BarcodeScanned | ScannerLost | ScannerFound) -> None:
-        if self._emit is not None and not self._closing.is_set():
-            self._emit(event)
