@@ -123,7 +123,7 @@ def address(server: Broker | TcpProxy) -> str:
 def wait_headoffice_online(broker: Broker) -> None:
     probe = Probe(broker, [wire.HEADOFFICE_STATE_TOPIC])
     try:
-        probe.expect(lambda m: wire.parse_online(m.payload), 30.0)
+        probe.expect(lambda m: wire.parse_online(bytes(m.payload)), 30.0)
     finally:
         probe.close()
 
@@ -133,7 +133,7 @@ def events_seen(probe: Probe, into: set[str]) -> set[str]:
     while not probe.received.empty():
         message = probe.received.get()
         if "/evt/" in message.topic:
-            into.add(wire.parse_envelope(message.payload).event_id)
+            into.add(wire.parse_envelope(bytes(message.payload)).event_id)
     return into
 
 
@@ -217,7 +217,7 @@ def ledger_rows(ledger: Path) -> list[tuple[object, ...]]:
 
 def _acked(probe: Probe, into: set[str]) -> set[str]:
     while not probe.received.empty():
-        into.update(wire.parse_ack(probe.received.get().payload))
+        into.update(wire.parse_ack(bytes(probe.received.get().payload)))
     return into
 
 
