@@ -69,6 +69,9 @@ bench: $(STAMP) ## run bench/ and write docs/benchmarks.md
 
 DEMO_SCANS := 5900012345074 5900012345074 5900012346750 5900012346750 5900012346750 \
   5900012348013 2100001003494
+i18n: $(STAMP) ## extract the UI's words into ui/locale/*/kiosk.po and compile the .mo files
+	$(BIN)/python -m ui.i18n_build
+
 screens: $(STAMP) ## render docs/screens: every screen, plus the running simulator mid-sale
 	$(BIN)/python -m ui.shots docs/screens
 	tmp=$$(mktemp -d) && $(BIN)/kiosk run --sim --headless --data-dir $$tmp --run-for 2 \
@@ -78,4 +81,4 @@ screens: $(STAMP) ## render docs/screens: every screen, plus the running simulat
 clean: ## remove the venv, caches and the simulator's store
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info
 
-.PHONY: help debian-deps venv lock lint typecheck test test-slow test-hw run scenarios bench screens clean
+.PHONY: help debian-deps venv lock lint typecheck test test-slow test-hw run scenarios bench i18n screens clean

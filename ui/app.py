@@ -13,6 +13,8 @@ the UI's own state (ui.staff_input): the app keeps it in `Touchscreen`, draws th
 screen, and only the flow's last touch reaches the core, as one Touched with its arg.
 The shopper's lookup (ui.lookup_input: picture tiles, keyboard, PLU keypad) works the same
 way; its answers come from the store through appliance.shell.lookup, asked on this thread.
+So does the shopper's language (ui.language): chosen on the welcome screen, it picks the
+catalogue and the money locale of every view model until the sale ends.
 
 In the simulator the keyboard drives the twins (docs in ui.view.SIM_HELP); on a real
 kiosk the keyboard does nothing, touch only.
@@ -33,16 +35,17 @@ import pygame
 
 from appliance.core import checkout
 from appliance.core.events import KeyPosition, PaperState, ShopperActive, Touched
-from appliance.core.state import KioskState
+from appliance.core.state import Checkout, KioskState
 from appliance.shell.lookup import ProduceLookup
 from appliance.shell.notify import Notifier
 from appliance.shell.store import StoreError
-from ui import lookup_input, staff_input
+from ui import language, lookup_input, staff_input
+from ui.i18n import LANGUAGE_BUTTON, language_of
 from ui.lookup_input import LookupInput
 from ui.produce_art import PRODUCE
 from ui.render import Renderer, hit_box_at
 from ui.staff_input import StaffInput
-from ui.view import ViewModel, view_model
+from ui.view import ViewModel, screen_for, view_model
 
 if TYPE_CHECKING:
     from appliance.bootstrap import Kiosk, SimHardware
@@ -113,6 +116,9 @@ class Touchscreen:
         self.renderer = renderer
         self.input = StaffInput()
         self.lookup = LookupInput()
+        # the shopper's language (ui.language), and the kiosk's own (config kiosk.locale)
+        self.choice = language.Choice()
+        self.kiosk_language = language_of(kiosk.config.kiosk.locale)
         # the store's own pictures first (catalog imports), then the demo's
         pictures = (Path(kiosk.config.kiosk.data_dir) / "pictures", PRODUCE)
         self.finder = ProduceLookup(
@@ -129,17 +135,29 @@ class Touchscreen:
         """What to draw now: the core's view model, or an input flow's screen."""
         kiosk = self.kiosk
         state, before, looking = kiosk.state, self.input, self.lookup
+        self.choice = language.follow(
+            self.choice, on_welcome=state.checkout is Checkout.WELCOME, at=kiosk.clock.monotonic()
+        )
+        words = language.shown(self.choice, self.kiosk_language, screen_for(state))
         made = self._made
         # follow() is idempotent: its own answer as the input gives the same view again
         if (
             made is not None
             and made[0] is state
+            and made[7] == words
             and before in (made[1], made[2])
             and looking in (made[3], made[4])
         ):
             self.input, self.lookup, self.base = made[2], made[4], made[5]
             return made[6]
-        base = view_model(state, locale=kiosk.config.kiosk.locale, sim=kiosk.sim is not None)
+        base = view_model(
+            state,
+            # money as on the shelf labels and the receipt, whatever the language: Babel's
+            # de_DE or en_GB złoty ("6,99 PLN") is wider, and cut the 7" lookup tiles
+            locale=kiosk.config.kiosk.locale,
+            sim=kiosk.sim is not None,
+            language=words,
+        )
         self.input = staff_input.follow(before, base)
         self.lookup = lookup_input.follow(looking, base)
         self.base = base
@@ -153,7 +171,7 @@ class Touchscreen:
             except (StoreError, sqlite3.Error):
                 log.exception("the lookup screen could not read the store; back to the basket")
                 self.lookup = LookupInput()
-        self._made = (state, before, self.input, looking, self.lookup, base, shown)
+        self._made = (state, before, self.input, looking, self.lookup, base, shown, words)
         return shown
 
     def draw(self) -> ViewModel:
@@ -168,7 +186,11 @@ class Touchscreen:
         base = self.base if self.base is not None else self.view()
         at = self.kiosk.clock.monotonic()
         event: Touched | None
-        if lookup_input.handles(self.lookup, box.button_id, box.arg):
+        self.choice = language.touched(self.choice, at)
+        if box.button_id == LANGUAGE_BUTTON:
+            # the UI's own: the next frame speaks it; the core only hears someone is here
+            self.choice, event = language.choose(box.arg, at), None
+        elif lookup_input.handles(self.lookup, box.button_id, box.arg):
             try:
                 self.lookup, event = lookup_input.touch(
                     self.lookup, base, box.button_id, box.arg, at=at, finder=self.finder
@@ -184,8 +206,10 @@ class Touchscreen:
 
 
 # what a view was made from, and the view: (state, staff input before, after, lookup
-# before, after, the core's view model, the view shown)
-_Made = tuple[KioskState, StaffInput, StaffInput, LookupInput, LookupInput, ViewModel, ViewModel]
+# before, after, the core's view model, the view shown, its language)
+_Made = tuple[
+    KioskState, StaffInput, StaffInput, LookupInput, LookupInput, ViewModel, ViewModel, str
+]
 
 
 def _main_loop(

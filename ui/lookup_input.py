@@ -26,8 +26,10 @@ from typing import Protocol
 
 from appliance.core import buttons
 from appliance.core.events import Touched
+from appliance.core.text import Text
 from appliance.money import format_minor
 from appliance.shell.lookup import LooseItem
+from ui.i18n import N_, Words, words
 from ui.staff_input import BACKSPACE, KEY, OK, PAGE_BACK, PAGE_ON
 from ui.view import ButtonView, ViewModel
 
@@ -56,20 +58,20 @@ PLU_LENGTHS = (4, 5)
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 TITLES = {
-    Step.GRID: "Look up an item: touch its picture",
-    Step.SEARCH: "Search: type the name",
-    Step.RESULTS: "Touch your item",
-    Step.PLU: "Type the PLU code from the sticker",
+    Step.GRID: N_("Look up an item: touch its picture"),
+    Step.SEARCH: N_("Search: type the name"),
+    Step.RESULTS: N_("Touch your item"),
+    Step.PLU: N_("Type the PLU code from the sticker"),
 }
-BEST_FIRST = "Most bought first"
-TYPE_LETTERS = "Type the first letters of the name"
-FOUND = "{n} found"
-FOUND_ONE = "1 found"
-NOTHING = "Nothing found: try fewer letters"
-NO_ITEMS = "No loose items in the catalog: please ask staff."
-PLU_LENGTH = "A PLU code has 4 or 5 digits."
-NO_PLU = "No item has PLU {plu}: check the number on the sticker."
-PER_KG = "{price}/kg"
+BEST_FIRST = N_("Most bought first")
+TYPE_LETTERS = N_("Type the first letters of the name")
+FOUND = N_("{n} found")
+FOUND_ONE = N_("1 found")
+NOTHING = N_("Nothing found: try fewer letters")
+NO_ITEMS = N_("No loose items in the catalog: please ask staff.")
+PLU_LENGTH = N_("A PLU code has 4 or 5 digits.")
+NO_PLU = N_("No item has PLU {plu}: check the number on the sticker.")
+PER_KG = N_("{price}/kg")
 
 
 class Finder(Protocol):
@@ -91,7 +93,7 @@ class LookupInput:
     step: Step = Step.OFF
     query: str = ""
     digits: str = ""
-    refused: str = ""
+    refused: str = ""  # English; shown translated
     page: int = 0
     screen: str = ""
     lines: int = 0
@@ -175,7 +177,7 @@ def _typed_digit(
             return replace(state, refused=PLU_LENGTH), None
         item = finder.by_plu(state.digits)
         if item is None:
-            return replace(state, refused=NO_PLU.format(plu=state.digits)), None
+            return replace(state, refused=Text(NO_PLU, plu=state.digits)), None
         return LookupInput(), Touched(at=at, button=buttons.LOOK_UP, arg=item.gtin)
     return state, None
 
@@ -195,48 +197,53 @@ def present(state: LookupInput, vm: ViewModel, items: Sequence[LooseItem]) -> Vi
     if state.step is Step.OFF:
         return vm
     b = ButtonView
+    tr = words(vm.language)
     common = replace(
         vm,
         screen=state.step.value,
-        title=TITLES[state.step],
+        title=tr(TITLES[state.step]),
         lines=(),
         savings="",
         pending=(),
-        notice=state.refused,
+        notice=tr.text(state.refused),
         page=state.page,
     )
-    back = b(BACK, "Back")
+    back = b(BACK, tr(N_("Back")))
     if state.step is Step.PLU:
         keys = (
             *(b(KEY, d, arg=d) for d in "123456789"),
             b(BACKSPACE, "⌫"),
             b(KEY, "0", arg="0"),
-            b(OK, "Add", primary=True),
+            b(OK, tr(N_("Add")), primary=True),
         )
         return replace(common, total=state.digits, hint="", buttons=(*keys, back))
     shown = state.query.upper()
     if state.step is Step.SEARCH:
         letters = (b(LETTER, letter.upper(), arg=letter) for letter in LETTERS)
         count = len(items)
-        hint = (
-            "" if not state.query.strip() else (FOUND_ONE if count == 1 else FOUND.format(n=count))
+        hint = "" if not state.query.strip() else _found(tr, count)
+        show_label = tr.format(N_("Show {n}"), n=count) if count else tr(N_("Show"))
+        show = b(OK, show_label, primary=True)
+        actions = (back, b(LETTER, tr(N_("Space")), arg=" "), b(BACKSPACE, "⌫"), show)
+        return replace(
+            common, total=shown, hint=hint or tr(TYPE_LETTERS), buttons=(*letters, *actions)
         )
-        show = b(OK, f"Show {count}" if count else "Show", primary=True)
-        actions = (back, b(LETTER, "Space", arg=" "), b(BACKSPACE, "⌫"), show)
-        return replace(common, total=shown, hint=hint or TYPE_LETTERS, buttons=(*letters, *actions))
     tiles = tuple(_tile(item, vm) for item in items)
     if state.step is Step.RESULTS:
-        hint = FOUND_ONE if len(items) == 1 else FOUND.format(n=len(items))
-        return replace(common, total=shown, hint=hint, buttons=(*tiles, back))
-    ways = (back, b(SEARCH, "Search by name"), b(PLU, "Type PLU code"))
-    notice = state.refused or ("" if items else NO_ITEMS)
-    return replace(common, total="", hint=BEST_FIRST, notice=notice, buttons=(*tiles, *ways))
+        return replace(common, total=shown, hint=_found(tr, len(items)), buttons=(*tiles, back))
+    ways = (back, b(SEARCH, tr(N_("Search by name"))), b(PLU, tr(N_("Type PLU code"))))
+    notice = common.notice or ("" if items else tr(NO_ITEMS))
+    return replace(common, total="", hint=tr(BEST_FIRST), notice=notice, buttons=(*tiles, *ways))
+
+
+def _found(tr: Words, count: int) -> str:
+    return tr(FOUND_ONE) if count == 1 else tr.format(FOUND, n=count)
 
 
 def _tile(item: LooseItem, vm: ViewModel) -> ButtonView:
     locale = vm.locale or "en_GB"
     price = format_minor(item.price_minor, vm.currency, locale) if vm.currency else ""
-    detail = PER_KG.format(price=price) if item.weighed and price else price
+    detail = words(vm.language).format(PER_KG, price=price) if item.weighed and price else price
     return ButtonView(
         buttons.LOOK_UP, item.name, arg=item.gtin, detail=detail, picture=item.picture
     )

@@ -10,12 +10,13 @@ import math
 
 import pygame
 
+from ui.i18n import N_, words
 from ui.view import ButtonView, ViewModel
 from ui.widgets import Canvas, HitBox
 
-# the renderer's own words; they move next to view.TITLES when the UI is translated
-TOTAL = "Total"
-PENDING = "Staff will come: {checks}"
+# the renderer's own words, translated as they are drawn (Canvas.tr)
+TOTAL = N_("Total")
+PENDING = N_("Staff will come: {checks}")
 
 # the notice kinds: (fill, edge mark or None, text pair) by palette attribute name
 KINDS = {
@@ -65,7 +66,8 @@ def notice(
 
 
 def pending_text(vm: ViewModel) -> str:
-    return PENDING.format(checks=" · ".join(vm.pending)) if vm.pending else ""
+    checks = " · ".join(vm.pending)
+    return words(vm.language).format(PENDING, checks=checks) if vm.pending else ""
 
 
 def summary_height(c: Canvas, vm: ViewModel, width: int) -> int:
@@ -100,7 +102,7 @@ def summary(
     total_h = c.fonts.get(t.total_px, True).get_height()
     label_font = c.fonts.get(t.body_px)
     if t.portrait:
-        label_w = label_font.size(TOTAL)[0]
+        label_w = label_font.size(c.tr(TOTAL))[0]
         label = pygame.Rect(inner.x, inner.y, label_w, total_h)
         amount = pygame.Rect(label.right + t.gap, inner.y, inner.right - label.right - t.gap, 0)
         amount.height = total_h
@@ -108,7 +110,7 @@ def summary(
         label = pygame.Rect(inner.x, inner.y, inner.width, label_font.get_height())
         amount = pygame.Rect(inner.x, label.bottom, inner.width, total_h)
     y = amount.bottom
-    c.text(TOTAL, label, px=t.body_px, pair="muted")
+    c.text(c.tr(TOTAL), label, px=t.body_px, pair="muted")
     c.fit_text(
         vm.total, amount, px=t.total_px, min_px=t.body_px, bold=True, pair="body", align="right"
     )
@@ -154,6 +156,13 @@ def button_rows(views: list[ButtonView], columns: int) -> list[list[ButtonView]]
     rows = [ordered[:first]]
     rows += [ordered[i : i + per_row] for i in range(first, len(ordered), per_row)]
     return rows
+
+
+def _label_w(c: Canvas, row: list[ButtonView], primary: bool) -> list[int]:
+    """The widths the row's (primary or secondary) labels want on one line, with padding."""
+    t = c.theme
+    font = c.fonts.get(t.body_px, True)
+    return [font.size(v.label)[0] + 4 * t.pad for v in row if v.primary is primary]
 
 
 def bar_height(c: Canvas, rows: list[list[ButtonView]], row_h: int = 0) -> int:
@@ -203,8 +212,11 @@ def place_rows(
     apart = len(rows) == 1 and kinds.count(True) <= 1 and kinds.count(False) <= 1
     for row in rows:
         if apart:
-            secondary_w = max(t.touch_px, round(bar.width * 0.32))
-            primary_w = max(t.touch_px, round(bar.width * 0.46))
+            # a longer label (German "Abbrechen") widens its button, never into the other
+            secondary_w = max(t.touch_px, round(bar.width * 0.32), *_label_w(c, row, False))
+            primary_w = max(t.touch_px, round(bar.width * 0.46), *_label_w(c, row, True))
+            if len(row) == 2:
+                secondary_w = min(secondary_w, bar.width - primary_w - 2 * t.gap)
             for v in row:
                 if v.primary:
                     rect = pygame.Rect(bar.right - primary_w, y, primary_w, row_h)

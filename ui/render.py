@@ -13,6 +13,7 @@ from __future__ import annotations
 import pygame
 
 from ui import qr, render_ereceipt, render_lookup, render_staff
+from ui.i18n import N_, N_plural, words
 from ui.panels import action_bar, max_columns, notice, panel, summary, summary_height
 from ui.theme import Theme
 from ui.view import LineView, ViewModel, waiting_for
@@ -22,11 +23,10 @@ from ui.widgets import Canvas, DrawnText, Fonts, HitBox
 PROBLEM_SCREENS = frozenset({"item-unknown", "payment-declined", "scanner-lost", "out-of-service"})
 BASKET_SCREENS = frozenset({"scanning", "item-unknown", "paying", "payment-declined"})
 
-# the renderer's own words; they move next to view.TITLES when the UI is translated
-EARLIER = "{n} earlier items"
-EARLIER_ONE = "1 earlier item"
-EMPTY_BASKET = "No items scanned yet"
-STAFF_BADGE = "Staff"
+# the renderer's own words, translated as they are drawn (Canvas.tr)
+EARLIER = N_plural("{n} earlier item", "{n} earlier items")
+EMPTY_BASKET = N_("No items scanned yet")
+STAFF_BADGE = N_("Staff")
 
 
 def hit_box_at(boxes: list[HitBox], pos: tuple[int, int]) -> HitBox | None:
@@ -46,7 +46,8 @@ def hit_test(boxes: list[HitBox], pos: tuple[int, int]) -> str | None:
 def strip_problems(vm: ViewModel) -> tuple[str, ...]:
     """The problems the shoppers' strip shows: a pending check is not one (it has its calm
     amber note by the total), though staff see it in their status list."""
-    waiting = {waiting_for(detail) for detail in vm.pending}
+    tr = words(vm.language)
+    waiting = {tr.text(waiting_for(detail)) for detail in vm.pending}
     return tuple(p for p in vm.problems if p not in waiting)
 
 
@@ -65,7 +66,7 @@ class Renderer:
 
     def draw(self, vm: ViewModel) -> list[HitBox]:
         t = self.theme
-        c = Canvas(self.surface, t, self.fonts)
+        c = Canvas(self.surface, t, self.fonts, tr=words(vm.language))
         c.fill(self.surface.get_rect(), t.palette.background)
         layout = layout_for(vm)
         self.drawn_qr = None
@@ -85,6 +86,8 @@ class Renderer:
             boxes = render_lookup.OWN_BUTTONS[layout](c, vm, content)
         else:
             columns = max_columns(c, staff=layout not in ("basket", "message"))
+            if vm.screen == "welcome":
+                columns = min(columns, 3)  # Help, Look up above; the languages a row below
             boxes, content = action_bar(c, list(vm.buttons), content, columns=columns)
             if layout == "basket":
                 self._basket_screen(c, vm, content)
@@ -110,7 +113,8 @@ class Renderer:
         lamp_x = t.width - t.pad - radius
         right = lamp_x - radius - t.gap
         font = self.fonts.get(t.body_px, True)
-        badge_w = font.size(STAFF_BADGE)[0] if vm.staff and vm.screen != "staff" else 0
+        badge = c.tr(STAFF_BADGE)
+        badge_w = font.size(badge)[0] if vm.staff and vm.screen != "staff" else 0
         if badge_w:
             right -= badge_w + 2 * t.gap
         heading = vm.store_name if layout in ("message", "qr") else vm.title
@@ -124,8 +128,8 @@ class Renderer:
             c.fill(pygame.Rect(0, bar.bottom - t.edge, t.width, t.edge), t.palette.on_bar)
         c.lamp((lamp_x, bar.centery), radius, t.lamp_rgb(vm.lamp.colour), vm.lamp.blinking)
         if badge_w:
-            badge = pygame.Rect(lamp_x - radius - t.gap - badge_w, bar.y, badge_w, bar.height)
-            c.text(STAFF_BADGE, badge, px=t.body_px, bold=True, pair="bar")
+            badge_box = pygame.Rect(lamp_x - radius - t.gap - badge_w, bar.y, badge_w, bar.height)
+            c.text(badge, badge_box, px=t.body_px, bold=True, pair="bar")
         if two_lines:
             box = pygame.Rect(t.pad, bar.centery - step, box_w, 2 * step)
             c.paragraph(heading, box, px=t.body_px, bold=True, pair="bar", max_lines=2)
@@ -178,7 +182,7 @@ class Renderer:
         inner = rect.inflate(-2 * t.pad, -2 * t.gap)
         if not lines:
             box = pygame.Rect(inner.x, inner.y, inner.width, t.row_h)
-            c.text(EMPTY_BASKET, box, px=t.body_px, pair="muted")
+            c.text(c.tr(EMPTY_BASKET), box, px=t.body_px, pair="muted")
             return
         rows = max(1, inner.height // t.row_h)
         shown = lines if len(lines) <= rows else lines[len(lines) - rows + 1 :]
@@ -188,7 +192,7 @@ class Renderer:
         qty_w = max([font.size(line.quantity)[0] for line in shown if line.quantity] or [0])
         y = inner.y
         if hidden:
-            label = EARLIER_ONE if hidden == 1 else EARLIER.format(n=hidden)
+            label = c.tr.plural(*EARLIER, hidden)
             box = pygame.Rect(inner.x, y, inner.width, t.row_h)
             c.text("↑ " + label, box, px=t.body_px, pair="muted")
             y += t.row_h

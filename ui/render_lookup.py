@@ -16,17 +16,18 @@ from dataclasses import replace
 import pygame
 
 from ui import lookup_input
+from ui.i18n import N_
 from ui.lookup_input import is_tile
 from ui.panels import notice, panel, place_rows
 from ui.staff_input import BACKSPACE, KEY, OK, PAGE_BACK, PAGE_ON
 from ui.view import ButtonView, ViewModel
 from ui.widgets import Canvas, HitBox
 
-# the renderer's own words; they move next to view.TITLES when the UI is translated
-PREVIOUS = "◀ Previous"
-NEXT = "Next ▶"
-PAGE = "{first}–{last} of {n}"
-PLU_LABEL = "PLU code"
+# the renderer's own words, translated as they are drawn (Canvas.tr)
+PREVIOUS = N_("◀ Previous")
+NEXT = N_("Next ▶")
+PAGE = N_("{first}–{last} of {n}")
+PLU_LABEL = N_("PLU code")
 
 Draw = Callable[[Canvas, ViewModel, pygame.Rect], list[HitBox]]
 
@@ -110,7 +111,7 @@ def tiles(c: Canvas, vm: ViewModel, content: pygame.Rect) -> list[HitBox]:
     disabled: frozenset[str] = frozenset()
     if pages > 1:
         back = [b for b in actions if not b.primary]
-        paging = [ButtonView(PAGE_BACK, PREVIOUS), ButtonView(PAGE_ON, NEXT)]
+        paging = [ButtonView(PAGE_BACK, c.tr(PREVIOUS)), ButtonView(PAGE_ON, c.tr(NEXT))]
         actions = [*back, *paging, *[b for b in actions if b.primary]]
         disabled = frozenset([PAGE_BACK] * (page == 0) + [PAGE_ON] * (page == pages - 1))
     boxes = _one_row(c, actions, bar, disabled)
@@ -127,7 +128,9 @@ def tiles(c: Canvas, vm: ViewModel, content: pygame.Rect) -> list[HitBox]:
     caption.height = min(caption.height, _caption_height(c))
     caption.bottom = first_y - t.gap
     if pages > 1 and not vm.notice:
-        where = PAGE.format(first=page * count + 1, last=page * count + len(shown), n=len(picks))
+        where = c.tr.format(
+            PAGE, first=page * count + 1, last=page * count + len(shown), n=len(picks)
+        )
         vm = replace(vm, hint=f"{vm.hint} · {where}" if vm.hint else where)
     _caption(c, vm, caption)
     return boxes
@@ -280,7 +283,7 @@ def _typed(c: Canvas, vm: ViewModel, rect: pygame.Rect) -> None:
     panel(c, rect)
     inner = rect.inflate(-2 * t.pad, -2 * t.pad)
     label = pygame.Rect(inner.x, inner.y, inner.width, t.row_h)
-    c.text(PLU_LABEL, label, px=t.body_px, pair="muted")
+    c.text(c.tr(PLU_LABEL), label, px=t.body_px, pair="muted")
     value_h = c.fonts.get(t.total_px, True).get_height()
     value = pygame.Rect(inner.x, label.bottom, inner.width, value_h)
     if vm.total:

@@ -15,19 +15,20 @@ import pygame
 
 from appliance.core import buttons
 from ui import staff_input
+from ui.i18n import N_
 from ui.panels import action_bar, bar_height, button_rows, max_columns, panel
 from ui.view import ButtonView, LineView, ViewModel
 from ui.widgets import Canvas, HitBox
 
 ROW_BUTTONS = frozenset({buttons.STAFF_REFUND_LINE, staff_input.LINE})
 
-# the renderer's own words; they move next to view.TITLES when the UI is translated
-PREVIOUS = "▲ Previous"
-NEXT = "▼ Next"
-SHOWING = "Lines {first}–{last} of {n}"
+# the renderer's own words, translated as they are drawn (Canvas.tr)
+PREVIOUS = N_("▲ Previous")
+NEXT = N_("▼ Next")
+SHOWING = N_("Lines {first}–{last} of {n}")
 HEADS = {
-    "refund": ("To refund", "Touch a line to add one"),
-    staff_input.Step.PICK_LINE.value: ("Sale total", "Touch a line"),
+    "refund": (N_("To refund"), N_("Touch a line to add one")),
+    staff_input.Step.PICK_LINE.value: (N_("Sale total"), N_("Touch a line")),
 }
 
 
@@ -55,8 +56,8 @@ def row_list(c: Canvas, vm: ViewModel, content: pygame.Rect) -> list[HitBox]:
     if len(lines) > count:
         secondary = [b for b in actions if not b.primary]
         paging = [
-            ButtonView(staff_input.PAGE_BACK, PREVIOUS),
-            ButtonView(staff_input.PAGE_ON, NEXT),
+            ButtonView(staff_input.PAGE_BACK, c.tr(PREVIOUS)),
+            ButtonView(staff_input.PAGE_ON, c.tr(NEXT)),
         ]
         primary = [b for b in actions if b.primary]
         # one row: Cancel left of the paging; two rows (portrait): paging above the rest
@@ -70,9 +71,11 @@ def row_list(c: Canvas, vm: ViewModel, content: pygame.Rect) -> list[HitBox]:
         )
     shown = lines[page * count : (page + 1) * count]
     boxes, rest = action_bar(c, actions, content, columns=bar_columns, disabled=disabled)
-    label, guide = HEADS.get(vm.screen, ("Total", ""))
+    label, guide = (c.tr(word) for word in HEADS.get(vm.screen, (N_("Total"), "")))
     if len(lines) > count:
-        guide = SHOWING.format(first=page * count + 1, last=page * count + len(shown), n=len(lines))
+        guide = c.tr.format(
+            SHOWING, first=page * count + 1, last=page * count + len(shown), n=len(lines)
+        )
     # the head sits just above the rows; in portrait that leaves room under the title bar
     head = pygame.Rect(content.x, first_y - t.gap - head_h, content.width, head_h)
     if head.y < content.y:

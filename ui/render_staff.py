@@ -13,6 +13,7 @@ from collections.abc import Callable
 import pygame
 
 from ui import render_rows, staff_input
+from ui.i18n import N_
 from ui.panels import (
     TOTAL,
     action_bar,
@@ -25,16 +26,16 @@ from ui.panels import (
 from ui.view import ButtonView, ViewModel
 from ui.widgets import Canvas, HitBox
 
-# the renderer's own words; they move next to view.TITLES when the UI is translated
-DEVICES_OK = "All devices working"
-DEVICES = "Status"
-MORE = "+{n} more"
-SALE_LINES = "Sale: {n} lines"
-NOW_EACH = "Now {price} each"
-NEW_PRICE = "New price of one"
-CHANGE = "{old} → {new} each"
-REFERENCE = "Terminal reference"
-NO_REFERENCE = "none"
+# the renderer's own words, translated as they are drawn (Canvas.tr)
+DEVICES_OK = N_("All devices working")
+DEVICES = N_("Status")
+MORE = N_("+{n} more")
+SALE_LINES = N_("Sale: {n} lines")
+NOW_EACH = N_("Now {price} each")
+NEW_PRICE = N_("New price of one")
+CHANGE = N_("{old} → {new} each")
+REFERENCE = N_("Terminal reference")
+NO_REFERENCE = N_("none")
 
 KEYPAD = frozenset({staff_input.KEY, staff_input.BACKSPACE, staff_input.OK})
 
@@ -62,7 +63,7 @@ def staff_menu(c: Canvas, vm: ViewModel, content: pygame.Rect) -> None:
     portrait. Rows that do not fit end in "+N more" rather than vanish."""
     t = c.theme
     p = t.palette
-    rows = vm.problems or (DEVICES_OK,)
+    rows = vm.problems or (c.tr(DEVICES_OK),)
     if t.portrait:
         # as tall as its rows (room for four), the sale below takes the rest
         height = 2 * t.pad + t.row_h * (1 + max(4, len(rows)))
@@ -77,11 +78,11 @@ def staff_menu(c: Canvas, vm: ViewModel, content: pygame.Rect) -> None:
     panel(c, devices)
     inner = devices.inflate(-2 * t.pad, -2 * t.pad)
     heading = pygame.Rect(inner.x, inner.y, inner.width, t.row_h)
-    c.text(DEVICES, heading, px=t.body_px, bold=True, pair="body")
+    c.text(c.tr(DEVICES), heading, px=t.body_px, bold=True, pair="body")
     room = max(0, (inner.bottom - heading.bottom) // t.row_h)
     shown = list(rows[:room])
     if len(rows) > room > 0:
-        shown[-1] = MORE.format(n=len(rows) - room + 1)
+        shown[-1] = c.tr.format(MORE, n=len(rows) - room + 1)
     colour = p.lamp_red if vm.problems else p.lamp_green
     dot = max(4, t.body_px // 4)
     for i, row_text in enumerate(shown):
@@ -108,8 +109,8 @@ def _sale(c: Canvas, vm: ViewModel, rect: pygame.Rect) -> None:
     panel(c, rect)
     inner = rect.inflate(-2 * t.pad, -2 * t.pad)
     total_h = c.fonts.get(t.total_px, True).get_height()
-    label_w = c.fonts.get(t.body_px).size(TOTAL)[0]
-    c.text(TOTAL, pygame.Rect(inner.x, inner.y, label_w, total_h), px=t.body_px, pair="muted")
+    label_w = c.fonts.get(t.body_px).size(c.tr(TOTAL))[0]
+    c.text(c.tr(TOTAL), pygame.Rect(inner.x, inner.y, label_w, total_h), px=t.body_px, pair="muted")
     amount = pygame.Rect(inner.x + label_w + t.gap, inner.y, inner.width - label_w - t.gap, 0)
     amount.height = total_h
     c.fit_text(vm.total, amount, px=t.total_px, min_px=t.body_px, bold=True, align="right")
@@ -118,7 +119,10 @@ def _sale(c: Canvas, vm: ViewModel, rect: pygame.Rect) -> None:
         box = pygame.Rect(inner.x, y + t.gap, inner.width, inner.bottom - y - t.gap)
         used = notice(c, vm.notice, box)
         y += used + t.gap if used else 0
-    for text, pair in ((SALE_LINES.format(n=len(vm.lines)), "muted"), (vm.savings, "savings")):
+    for text, pair in (
+        (c.tr.format(SALE_LINES, n=len(vm.lines)), "muted"),
+        (vm.savings, "savings"),
+    ):
         if text and y + t.row_h <= inner.bottom:
             box = pygame.Rect(inner.x, y, inner.width, t.row_h)
             c.text(text, box, px=t.body_px, pair=pair, align="right")
@@ -223,17 +227,17 @@ def _typed(c: Canvas, vm: ViewModel, rect: pygame.Rect) -> None:
         box = pygame.Rect(inner.x, y, inner.width, inner.height)
         y += c.paragraph(line.name, box, px=t.body_px, bold=True, max_lines=2)
         box = pygame.Rect(inner.x, y, inner.width, t.row_h)
-        c.text(NOW_EACH.format(price=line.unit_price), box, px=t.body_px, pair="muted")
+        c.text(c.tr.format(NOW_EACH, price=line.unit_price), box, px=t.body_px, pair="muted")
         y += t.row_h + t.gap
     label = pygame.Rect(inner.x, y, inner.width, t.row_h)
-    c.text(NEW_PRICE if price else REFERENCE, label, px=t.body_px, pair="muted")
+    c.text(c.tr(NEW_PRICE if price else REFERENCE), label, px=t.body_px, pair="muted")
     y = label.bottom
     value_h = c.fonts.get(t.total_px, True).get_height()
     value = pygame.Rect(inner.x, y, inner.width, value_h)
     if vm.total:
         c.fit_text(vm.total, value, px=t.total_px, min_px=t.body_px, bold=True, align="right")
     else:
-        c.text(NO_REFERENCE, value, px=t.body_px, pair="muted", align="right")
+        c.text(c.tr(NO_REFERENCE), value, px=t.body_px, pair="muted", align="right")
     y = value.bottom + t.gap
     if vm.notice:
         box = pygame.Rect(inner.x, y, inner.width, inner.bottom - y)
@@ -259,7 +263,7 @@ def reasons(c: Canvas, vm: ViewModel, content: pygame.Rect) -> list[HitBox]:
     if not vm.lines:
         return boxes
     line = vm.lines[0]
-    change = CHANGE.format(old=line.unit_price, new=vm.total)
+    change = c.tr.format(CHANGE, old=line.unit_price, new=vm.total)
     inner_w = rest.width - 2 * t.pad
     name_h = min(
         c.paragraph_height(line.name, inner_w, px=t.body_px, bold=True),

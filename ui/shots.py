@@ -27,7 +27,9 @@ from appliance.core.receipt import Receipt
 from appliance.core.records import RefundDraft, Report, SoldLine, SoldSale
 from appliance.core.state import Checkout, Devices, KioskState, Rules
 from appliance.core.tax import tax_table
+from appliance.core.text import Text
 from ui import staff_input
+from ui.i18n import N_, words
 from ui.render import Renderer
 from ui.shots_lookup import LOOKUP_SAMPLES, lookup_view_models
 from ui.staff_input import INPUT_SCREENS, StaffInput, Step
@@ -38,6 +40,7 @@ DEMO_CATALOG = Path(__file__).resolve().parent.parent / "appliance" / "demo" / "
 SALE_ID = "3b2e0c1a-0000-4000-8000-000000000001"
 ERECEIPT_URL = "https://receipts.example.com/r"
 LOCALE = "pl_PL"
+UNKNOWN = Text("Item not recognised: {code}", code="5901234123457")
 # a real-looking product whose name is longer than any basket column
 LONG_NAME = Product(
     gtin="05900012399990",
@@ -107,14 +110,16 @@ def sample_states(catalog_path: Path = DEMO_CATALOG) -> dict[str, KioskState]:
         "item-unknown": replace(
             selling,
             checkout=Checkout.BLOCKED,
-            blocking=Intervention(Need.UNKNOWN_ITEM, "Item not recognised: 5901234123457"),
-            notice="Item not recognised: 5901234123457",
+            blocking=Intervention(Need.UNKNOWN_ITEM, UNKNOWN),
+            notice=UNKNOWN,
         ),
         "assist": replace(
             selling,
             checkout=Checkout.BLOCKED,
-            blocking=Intervention(Need.VOID_REQUEST, "You asked to remove an item."),
-            notice="You asked to remove an item: staff are coming.",
+            blocking=Intervention(
+                Need.VOID_REQUEST, Text("You asked to remove an item: staff are coming.")
+            ),
+            notice=Text("You asked to remove an item: staff are coming."),
         ),
         "refund": replace(
             base,
@@ -134,18 +139,21 @@ def sample_states(catalog_path: Path = DEMO_CATALOG) -> dict[str, KioskState]:
         "payment-declined": replace(
             selling,
             checkout=Checkout.PAYMENT_DECLINED,
-            notice="Payment declined: insufficient funds",
+            notice=Text("Payment declined: {reason}", reason="insufficient funds"),
         ),
         "thank-you": replace(
             selling,
             checkout=Checkout.THANK_YOU,
-            notice="Your purchase is complete, but the receipt did not print (out of paper).",
+            notice=Text(
+                "Your purchase is complete, but the receipt did not print ({reason}).",
+                reason="out of paper",
+            ),
             devices=Devices(paper=PaperState.OUT),
         ),
         "out-of-service": replace(
             base,
             checkout=Checkout.OUT_OF_SERVICE,
-            out_of_service_reason="Sale could not be saved: disk full",
+            out_of_service_reason=Text("Sale could not be saved: {reason}", reason="disk full"),
             help_requested=True,
         ),
         "scanner-lost": replace(
@@ -158,10 +166,10 @@ def sample_states(catalog_path: Path = DEMO_CATALOG) -> dict[str, KioskState]:
         "staff": replace(
             selling,
             checkout=Checkout.BLOCKED,
-            blocking=Intervention(Need.UNKNOWN_ITEM, "Item not recognised: 5901234123457"),
+            blocking=Intervention(Need.UNKNOWN_ITEM, UNKNOWN),
             key=KeyPosition.STAFF,
             staff_id="0042",
-            notice="Item not recognised: 5901234123457",
+            notice=UNKNOWN,
             devices=Devices(paper=PaperState.LOW, drawer_open=True),
             help_requested=True,
         ),
@@ -229,8 +237,10 @@ def variant_states() -> dict[str, KioskState]:
     states = sample_states()
     selling = states["scanning"]
     long_line = selling.basket.lines[-1]
-    age_check = Intervention(Need.AGE_CHECK, "Age check: 18+", long_line.line_no, 18)
-    price_check = Intervention(Need.PRICE_CHECK, "Price check requested", 9)
+    age_check = Intervention(
+        Need.AGE_CHECK, Text("Age check: {age}+", age=18), long_line.line_no, 18
+    )
+    price_check = Intervention(Need.PRICE_CHECK, Text("Price check requested"), 9)
     # the demo's meal deal wants a drink: "Add a drink and save 2,98 zł"
     hint = Hint("P3-meal-deal", ADD_ITEM, "drink", 298, "05900012346262")
     return {
@@ -241,7 +251,7 @@ def variant_states() -> dict[str, KioskState]:
         # the paper ran out mid-receipt: the e-receipt is offered, the strip says why
         "ereceipt-paper-out": replace(
             states["ereceipt"],
-            notice=receipts.PRINT_FAILED.format(reason="paper out"),
+            notice=Text(receipts.PRINT_FAILED, reason="paper out"),
             devices=Devices(printer_online=False, paper=PaperState.OUT, printer_reason="paper out"),
         ),
     }
@@ -249,18 +259,18 @@ def variant_states() -> dict[str, KioskState]:
 
 # every button the staff menu can show at once, and more: the grid must hold them all
 ALL_STAFF_BUTTONS = (
-    ButtonView(buttons.STAFF_OPEN_DRAWER, "Open drawer"),
-    ButtonView(buttons.STAFF_HELP_GIVEN, "Help given", primary=True),
-    ButtonView(buttons.STAFF_APPROVE, "Approve", primary=True),
-    ButtonView(buttons.STAFF_APPROVE_AGE, "Customer is 18+", primary=True),
-    ButtonView(buttons.STAFF_VOID_LINE, "Void a line", needs_input=True),
-    ButtonView(buttons.STAFF_OVERRIDE_PRICE, "Change a price", needs_input=True),
-    ButtonView(buttons.STAFF_SUSPEND, "Suspend sale"),
-    ButtonView(buttons.STAFF_CANCEL_SALE, "Cancel sale"),
-    ButtonView(buttons.STAFF_REPRINT, "Reprint receipt"),
-    ButtonView(buttons.STAFF_X_REPORT, "X report"),
-    ButtonView(buttons.STAFF_Z_REPORT, "Close day (Z)"),
-    ButtonView(buttons.STAFF_OUT_OF_SERVICE, "Out of service"),
+    ButtonView(buttons.STAFF_OPEN_DRAWER, N_("Open drawer")),
+    ButtonView(buttons.STAFF_HELP_GIVEN, N_("Help given"), primary=True),
+    ButtonView(buttons.STAFF_APPROVE, N_("Approve"), primary=True),
+    ButtonView(buttons.STAFF_APPROVE_AGE, Text("Customer is {age}+", age=18), primary=True),
+    ButtonView(buttons.STAFF_VOID_LINE, N_("Void a line"), needs_input=True),
+    ButtonView(buttons.STAFF_OVERRIDE_PRICE, N_("Change a price"), needs_input=True),
+    ButtonView(buttons.STAFF_SUSPEND, N_("Suspend sale")),
+    ButtonView(buttons.STAFF_CANCEL_SALE, N_("Cancel sale")),
+    ButtonView(buttons.STAFF_REPRINT, N_("Reprint receipt")),
+    ButtonView(buttons.STAFF_X_REPORT, N_("X report")),
+    ButtonView(buttons.STAFF_Z_REPORT, N_("Close day (Z)")),
+    ButtonView(buttons.STAFF_OUT_OF_SERVICE, N_("Out of service")),
 )
 
 # what each input flow's sample has typed or picked (line 2 is the butter)
@@ -272,7 +282,7 @@ INPUT_SAMPLES = {
         buttons.STAFF_OVERRIDE_PRICE,
         12,
         "4999",
-        refused=staff_input.NOT_LOWER.format(price="39,99 zł"),
+        refused=Text(staff_input.NOT_LOWER, price="39,99 zł"),
     ),
     Step.REASON.value: StaffInput(Step.REASON, buttons.STAFF_OVERRIDE_PRICE, 2, "599"),
     Step.REFERENCE.value: StaffInput(Step.REFERENCE, buttons.STAFF_PAYMENT_TAKEN, 0, "48213"),
@@ -290,13 +300,21 @@ SAMPLES = (
 )
 
 
-def sample_view_models(sim: bool = False) -> dict[str, ViewModel]:
+def sample_view_models(sim: bool = False, language: str = "en") -> dict[str, ViewModel]:
+    """Every sample, its words in `language`; money in the Polish store's locale whatever
+    the language, as the kiosk shows it (ui.app)."""
     states = sample_states() | variant_states()
-    models = {name: view_model(state, locale=LOCALE, sim=sim) for name, state in states.items()}
+    models = {
+        name: view_model(state, locale=LOCALE, sim=sim, language=language)
+        for name, state in states.items()
+    }
     staff = models["staff"]
-    models["staff-all-buttons"] = replace(staff, buttons=ALL_STAFF_BUTTONS)
+    tr = words(language)
+    every = tuple(replace(b, label=tr.text(b.label)) for b in ALL_STAFF_BUTTONS)
+    models["staff-all-buttons"] = replace(staff, buttons=every)
     # the card-was-charged flow starts from a menu that offers it
-    charged = replace(staff, buttons=(ButtonView(buttons.STAFF_PAYMENT_TAKEN, "Card charged"),))
+    charged_label = tr(N_("Card was charged"))
+    charged = replace(staff, buttons=(ButtonView(buttons.STAFF_PAYMENT_TAKEN, charged_label),))
     for name, flow in INPUT_SAMPLES.items():
         base = charged if flow.step is Step.REFERENCE else staff
         models[name] = staff_input.present(replace(flow, screen="staff"), base)
@@ -333,6 +351,10 @@ DOC_SHOTS = {
 }
 
 
+# the translated shoppers' screens: <screen>-<language>-800x480.png
+TRANSLATED_SHOTS = ("welcome", "scanning", "paying", "still-there")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     out = Path(args[0]) if args else Path("docs/screens")
@@ -341,6 +363,12 @@ def main(argv: list[str] | None = None) -> int:
     for filename, (name, size) in DOC_SHOTS.items():
         render_png(models[name], size, out / filename)
         print(out / filename)
+    for language in ("pl", "de"):
+        translated = sample_view_models(language=language)
+        for name in TRANSLATED_SHOTS:
+            path = out / f"{name}-{language}-800x480.png"
+            render_png(translated[name], SMALL, path)
+            print(path)
     return 0
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from appliance.catalog_file import load_json
 from appliance.core.basket import Basket
 from appliance.core.effects import SaleDraft
+from appliance.core.text import Text
 from appliance.shell import lookup
 from appliance.shell.lookup import ProduceLookup
 from appliance.shell.store import Store
@@ -32,7 +33,7 @@ LOOKUP_SAMPLES: dict[str, LookupInput] = {
     "lookup-results": LookupInput(Step.RESULTS, query="a"),
     "lookup-plu": LookupInput(Step.PLU, digits="401"),
     "lookup-plu-refused": LookupInput(
-        Step.PLU, digits="4012", refused=lookup_input.NO_PLU.format(plu="4012")
+        Step.PLU, digits="4012", refused=Text(lookup_input.NO_PLU, plu="4012")
     ),
 }
 

@@ -24,7 +24,9 @@ from enum import StrEnum
 
 from appliance.core import buttons
 from appliance.core.events import Touched
+from appliance.core.text import Text
 from appliance.money import format_minor
+from ui.i18n import N_, words
 from ui.view import ButtonView, LineView, ViewModel
 
 
@@ -57,26 +59,28 @@ FLOWS = {
     buttons.STAFF_PAYMENT_TAKEN: Step.REFERENCE,
 }
 # the audit log keeps the reason; a fixed list spares staff a keyboard
-REASONS = ("Shelf label price", "Damaged", "Manager's decision", "Price match")
+# (the English reason is what the core and the audit log get; the button shows it translated)
+REASONS = (N_("Shelf label price"), N_("Damaged"), N_("Manager's decision"), N_("Price match"))
 MAX_PRICE_DIGITS = 7  # 99 999.99 in a two-decimal currency
 MAX_REFERENCE_DIGITS = 16
 
 TITLES = {
-    (buttons.STAFF_VOID_LINE, Step.PICK_LINE): "Void: touch the line to remove",
-    (buttons.STAFF_OVERRIDE_PRICE, Step.PICK_LINE): "New price: touch the line",
-    (buttons.STAFF_OVERRIDE_PRICE, Step.PRICE): "New price: type the price of one",
-    (buttons.STAFF_OVERRIDE_PRICE, Step.REASON): "New price: why is it changing?",
-    (buttons.STAFF_PAYMENT_TAKEN, Step.REFERENCE): "Card was charged: the reference",
+    (buttons.STAFF_VOID_LINE, Step.PICK_LINE): N_("Void: touch the line to remove"),
+    (buttons.STAFF_OVERRIDE_PRICE, Step.PICK_LINE): N_("New price: touch the line"),
+    (buttons.STAFF_OVERRIDE_PRICE, Step.PRICE): N_("New price: type the price of one"),
+    (buttons.STAFF_OVERRIDE_PRICE, Step.REASON): N_("New price: why is it changing?"),
+    (buttons.STAFF_PAYMENT_TAKEN, Step.REFERENCE): N_("Card was charged: the reference"),
 }
-REFERENCE_HELP = "Type the reference on the terminal's slip, or touch OK without one."
-NO_PRICE = "Type the new price first."
-NOT_LOWER = "A price can only go down: it is {price} now."
+REFERENCE_HELP = N_("Type the reference on the terminal's slip, or touch OK without one.")
+NO_PRICE = N_("Type the new price first.")
+NOT_LOWER = N_("A price can only go down: it is {price} now.")
 
 
 @dataclass(frozen=True, slots=True)
 class StaffInput:
     """action: the core button the flow ends in. line_no: the picked line. digits: typed.
-    refused: why OK did nothing. page: the shown page of a long list on `screen`."""
+    refused: why OK did nothing (English; shown translated). page: the shown page of a long
+    list on `screen`."""
 
     step: Step = Step.MENU
     action: str = ""
@@ -150,7 +154,7 @@ def _price_entered(state: StaffInput, vm: ViewModel) -> StaffInput:
     if not state.digits:
         return replace(state, refused=NO_PRICE)
     if line is not None and int(state.digits) > line.unit_price_minor:
-        return replace(state, refused=NOT_LOWER.format(price=line.unit_price))
+        return replace(state, refused=Text(NOT_LOWER, price=line.unit_price))
     return replace(state, step=Step.REASON, refused="")
 
 
@@ -163,8 +167,11 @@ def present(state: StaffInput, vm: ViewModel) -> ViewModel:
     if state.step is Step.MENU:
         return replace(vm, page=state.page)
     b = ButtonView
-    cancel = b(CANCEL, "Cancel")
-    title = TITLES.get((state.action, state.step), vm.title)
+    tr = words(vm.language)
+    cancel = b(CANCEL, tr(N_("Cancel")))
+    title = (
+        tr(TITLES[state.action, state.step]) if (state.action, state.step) in TITLES else vm.title
+    )
     common = replace(vm, screen=state.step.value, title=title, page=state.page, notice="")
     if state.step is Step.PICK_LINE:
         lines = tuple(replace(line, name=f"{line.line_no}. {line.name}") for line in vm.lines)
@@ -173,7 +180,7 @@ def present(state: StaffInput, vm: ViewModel) -> ViewModel:
     picked = _line(vm, state.line_no)
     lines = () if picked is None else (replace(picked, name=f"{picked.line_no}. {picked.name}"),)
     if state.step is Step.REASON:
-        reasons = (b(REASON, reason, arg=reason) for reason in REASONS)
+        reasons = (b(REASON, tr(reason), arg=reason) for reason in REASONS)
         price = int(state.digits or "0")
         return replace(
             common,
@@ -187,7 +194,7 @@ def present(state: StaffInput, vm: ViewModel) -> ViewModel:
         *(b(KEY, d, arg=d) for d in "123456789"),
         b(BACKSPACE, "⌫"),
         b(KEY, "0", arg="0"),
-        b(OK, "OK", primary=True),
+        b(OK, tr(N_("OK")), primary=True),
         cancel,
     )
     if state.step is Step.PRICE:
@@ -198,7 +205,7 @@ def present(state: StaffInput, vm: ViewModel) -> ViewModel:
             total=_money(vm, price),
             total_minor=price,
             savings="",
-            notice=state.refused,
+            notice=tr.text(state.refused),
             buttons=keys,
         )
     return replace(
@@ -207,7 +214,7 @@ def present(state: StaffInput, vm: ViewModel) -> ViewModel:
         total=state.digits,
         total_minor=0,
         savings="",
-        notice=REFERENCE_HELP,
+        notice=tr(REFERENCE_HELP),
         buttons=keys,
     )
 

@@ -7,16 +7,19 @@ renderer picks a layout by them. docs/scenarios.md lists them.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from appliance.core import buttons, idle
 from appliance.core.events import KeyPosition, PaperState
 from appliance.core.interventions import Need
+from appliance.core.promotion_hints import ADD_ITEM, Hint
 from appliance.core.receipts import ereceipt_link
 from appliance.core.signals import Lamp, lamp_for
 from appliance.core.staff import report_document
 from appliance.core.state import PAYMENT_STATES, Checkout, KioskState
+from appliance.core.text import Text
 from appliance.money import format_minor
+from ui.i18n import LANGUAGE_BUTTON, LANGUAGES, N_, N_plural, Words, words
 
 SCREENS = (
     "welcome",
@@ -37,7 +40,7 @@ SCREENS = (
 )
 
 # the drawer alarm's words on every screen (shoppers' problem strip, staff status list)
-DRAWER_ALARM = "Cash drawer open – please close it"
+DRAWER_ALARM = N_("Cash drawer open – please close it")
 
 SIM_HELP = (
     "digits+Enter scan",
@@ -104,6 +107,9 @@ class ViewModel:
     locale: str = ""
     # the link an on-screen QR code carries (the e-receipt), or ""
     qr: str = ""
+    # the language every word above is in (ui.i18n.LANGUAGES); the renderer's own words
+    # follow it
+    language: str = "en"
     # which page of a long list (refund lines, the line picker) is shown: the UI's own
     # state, set by ui.staff_input.present(); view_model() always says the first
     page: int = 0
@@ -135,28 +141,36 @@ def screen_for(state: KioskState) -> str:
 
 
 ITEM_PROBLEMS = frozenset({Need.UNKNOWN_ITEM, Need.EXPIRED_ITEM})
-STILL_THERE = "Your basket is kept ({n} {items}). Touch the button or scan to carry on."
+STILL_THERE = N_plural(
+    "Your basket is kept ({n} item). Touch the button or scan to carry on.",
+    "Your basket is kept ({n} items). Touch the button or scan to carry on.",
+)
 
 TITLES = {
-    "welcome": "Scan your first item to start",
-    "scanning": "Scan your next item, or pay",
-    "item-unknown": "Please wait: a member of staff is coming",
-    "assist": "Please wait: a member of staff is coming",
-    "paying": "Follow the instructions on the card terminal",
-    "payment-declined": "Payment did not go through",
-    "thank-you": "Thank you!",
-    "receipt-choice": "How would you like your receipt?",
-    "ereceipt": "Scan the code with your phone for your receipt",
-    "out-of-service": "This checkout is closed",
-    "scanner-lost": "The scanner is not working: staff have been told",
-    "staff": "Staff menu",
-    "refund": "Refund: choose the items coming back",
-    "report": "Report",
-    "still-there": "Are you still there?",
+    "welcome": N_("Scan your first item to start"),
+    "scanning": N_("Scan your next item, or pay"),
+    "item-unknown": N_("Please wait: a member of staff is coming"),
+    "assist": N_("Please wait: a member of staff is coming"),
+    "paying": N_("Follow the instructions on the card terminal"),
+    "payment-declined": N_("Payment did not go through"),
+    "thank-you": N_("Thank you!"),
+    "receipt-choice": N_("How would you like your receipt?"),
+    "ereceipt": N_("Scan the code with your phone for your receipt"),
+    "out-of-service": N_("This checkout is closed"),
+    "scanner-lost": N_("The scanner is not working: staff have been told"),
+    "staff": N_("Staff menu"),
+    "refund": N_("Refund: choose the items coming back"),
+    "report": N_("Report"),
+    "still-there": N_("Are you still there?"),
 }
 
 
-def view_model(state: KioskState, *, locale: str = "en_GB", sim: bool = False) -> ViewModel:
+def view_model(
+    state: KioskState, *, locale: str = "en_GB", sim: bool = False, language: str = "en"
+) -> ViewModel:
+    """What the screen shows, every word in `language` (a ui.i18n.LANGUAGES code), money in
+    `locale`."""
+    tr = words(language)
     screen = screen_for(state)
     currency = state.rules.currency
     totals = state.basket.totals(state.rules.promotions)
@@ -173,17 +187,16 @@ def view_model(state: KioskState, *, locale: str = "en_GB", sim: bool = False) -
         if not line.voided
     )
     saved = totals.saved_minor
-    notice = state.notice
-    title = TITLES[screen]
+    notice = tr.text(state.notice)
+    title = tr(TITLES[screen])
     total_minor = totals.total_minor
     if screen == "out-of-service":
-        service = "Closed for service" if state.key is KeyPosition.SERVICE else ""
-        notice = state.out_of_service_reason or service or notice
+        service = N_("Closed for service") if state.key is KeyPosition.SERVICE else ""
+        notice = tr.text(state.out_of_service_reason or service) or notice
     elif screen == "staff" and not state.staff_id:
-        title = "Staff: scan your badge"
+        title = tr(N_("Staff: scan your badge"))
     elif screen == "still-there":
-        items = state.basket.item_count
-        notice = STILL_THERE.format(n=items, items="item" if items == 1 else "items")
+        notice = tr.plural(*STILL_THERE, state.basket.item_count)
     elif screen == "refund" and state.refund is not None:
         lines = _refund_lines(state, locale)
         total_minor = state.refund.total_minor
@@ -191,7 +204,7 @@ def view_model(state: KioskState, *, locale: str = "en_GB", sim: bool = False) -
         doc = report_document(state.report)
         lines = tuple(
             LineView(
-                readable_times(ln.text),
+                readable_times(tr.text(ln.text)),
                 "",
                 ""
                 if ln.amount_minor is None
@@ -199,7 +212,7 @@ def view_model(state: KioskState, *, locale: str = "en_GB", sim: bool = False) -
             )
             for ln in doc.lines
         )
-        title = doc.title
+        title = tr.text(doc.title)
         total_minor = state.report.net_minor
     return ViewModel(
         screen=screen,
@@ -207,22 +220,43 @@ def view_model(state: KioskState, *, locale: str = "en_GB", sim: bool = False) -
         lines=lines,
         total=format_minor(total_minor, currency, locale),
         total_minor=total_minor,
-        savings=f"You saved {format_minor(saved, currency, locale)}" if saved else "",
+        savings=tr.format(N_("You saved {amount}"), amount=format_minor(saved, currency, locale))
+        if saved
+        else "",
         notice=notice,
-        buttons=_buttons(state, screen),
-        problems=_problems(state),
+        buttons=tuple(
+            b if b.button_id == LANGUAGE_BUTTON else replace(b, label=tr.text(b.label))
+            for b in _buttons(state, screen)
+        ),
+        problems=tuple(tr.text(p) for p in _problems(state)),
         lamp=lamp_for(state),
         staff=state.key is KeyPosition.STAFF,
         help_strip=SIM_HELP if sim else (),
         store_name=state.rules.store_name,
-        pending=tuple(i.detail for i in state.deferred),
+        pending=tuple(tr.text(i.detail) for i in state.deferred),
         hint=""
         if state.hint is None or screen != "scanning"
-        else state.hint.text(lambda minor: format_minor(minor, currency, locale)),
+        else _hint(state.hint, tr, format_minor(state.hint.saving_minor, currency, locale)),
         currency=currency,
         locale=locale,
         qr=_ereceipt_link(state) if screen == "ereceipt" else "",
+        language=language,
     )
+
+
+def _hint(hint: Hint, tr: Words, saving: str) -> str:
+    """ "Add a drink and save 2,98 zł": the deal's wording; its group or promotion name is
+    catalog data and stays as the catalog says it."""
+    if hint.text_key == ADD_ITEM:
+        vowel = hint.missing[:1].lower() in ("a", "e", "i", "o", "u")
+        msgid = (
+            N_("Add an {missing} and save {saving}")
+            if vowel
+            else N_("Add a {missing} and save {saving}")
+        )
+    else:
+        msgid = N_("Add one more ({missing}) and save {saving}")
+    return tr.format(msgid, missing=hint.missing, saving=saving)
 
 
 # an ISO 8601 timestamp as the store writes them: 2026-11-22T21:58:03+00:00
@@ -241,9 +275,13 @@ def readable_times(text: str) -> str:
     return _ISO_TIME.sub(one, text)
 
 
+WAITING_FOR = N_("To check: {detail}")
+
+
 def waiting_for(detail: str) -> str:
-    """How a pending check reads in the problem list (the staff screen's status)."""
-    return f"Waiting for staff: {detail}"
+    """How a pending check reads in the problem list (the staff screen's status); the
+    detail's words are translated with it (ui.i18n.Words.text)."""
+    return Text(WAITING_FOR, detail=detail)
 
 
 def _refund_lines(state: KioskState, locale: str) -> tuple[LineView, ...]:
@@ -265,54 +303,65 @@ def _refund_lines(state: KioskState, locale: str) -> tuple[LineView, ...]:
 
 
 # opens the lookup screen (ui.lookup_input); its tiles send look-up with the item's GTIN
-LOOK_UP_BUTTON = ButtonView(buttons.LOOK_UP, "Look up item", needs_input=True)
+LOOK_UP_BUTTON = ButtonView(buttons.LOOK_UP, N_("Look up item"), needs_input=True)
+# the welcome's language choice: each language named in itself, never translated
+LANGUAGE_BUTTONS = tuple(
+    ButtonView(LANGUAGE_BUTTON, name, arg=code) for code, name in LANGUAGES.items()
+)
 
 
 def _buttons(state: KioskState, screen: str) -> tuple[ButtonView, ...]:
     b = ButtonView
     if screen == "scanning":
         return (
-            b(buttons.HELP, "Help"),
-            b(buttons.REMOVE_ITEM, "Remove item"),
-            b(buttons.PRICE_CHECK, "Wrong price?"),
+            b(buttons.HELP, N_("Help")),
+            b(buttons.REMOVE_ITEM, N_("Remove item")),
+            b(buttons.PRICE_CHECK, N_("Wrong price?")),
             LOOK_UP_BUTTON,
-            b(buttons.PAY, "Pay", primary=True),
+            b(buttons.PAY, N_("Pay"), primary=True),
         )
     if screen == "payment-declined":
         return (
-            b(buttons.CANCEL_PAYMENT, "Back to basket"),
-            b(buttons.RETRY_PAYMENT, "Try again", primary=True),
+            b(buttons.CANCEL_PAYMENT, N_("Back to basket")),
+            b(buttons.RETRY_PAYMENT, N_("Try again"), primary=True),
         )
     if screen == "thank-you":
-        return (b(buttons.DONE, "Done", primary=True),)
+        return (b(buttons.DONE, N_("Done"), primary=True),)
     if screen == "still-there":
-        return (b(buttons.HELP, "Help"), b(buttons.STILL_HERE, "I'm still here", primary=True))
+        return (
+            b(buttons.HELP, N_("Help")),
+            b(buttons.STILL_HERE, N_("I'm still here"), primary=True),
+        )
     if screen == "receipt-choice":
         return (
-            b(buttons.NO_RECEIPT, "No receipt"),
-            b(buttons.ERECEIPT, "E-receipt (QR)"),
-            b(buttons.PRINT_RECEIPT, "Print", primary=True),
+            b(buttons.NO_RECEIPT, N_("No receipt")),
+            b(buttons.ERECEIPT, N_("E-receipt (QR)")),
+            b(buttons.PRINT_RECEIPT, N_("Print"), primary=True),
         )
     if screen == "ereceipt":
-        return (b(buttons.DONE, "Done", primary=True),)
+        return (b(buttons.DONE, N_("Done"), primary=True),)
     if screen == "welcome":
-        return (b(buttons.HELP, "Help"), LOOK_UP_BUTTON)
+        return (b(buttons.HELP, N_("Help")), LOOK_UP_BUTTON, *LANGUAGE_BUTTONS)
     if screen in ("item-unknown", "assist", "scanner-lost"):
-        return (b(buttons.HELP, "Help"),)
+        return (b(buttons.HELP, N_("Help")),)
     if screen == "staff":
         return _staff_buttons(state) if state.staff_id else ()
     if screen == "refund" and state.staff_id and state.refund is not None:
         return (
             *(
-                b(buttons.STAFF_REFUND_LINE, f"+1 line {line.line_no}", arg=str(line.line_no))
+                b(
+                    buttons.STAFF_REFUND_LINE,
+                    Text("+1 line {n}", n=line.line_no),
+                    arg=str(line.line_no),
+                )
                 for line in state.refund.sale.lines
                 if line.refundable > state.refund.units_for(line.line_no)
             ),
-            b(buttons.STAFF_REFUND_CANCEL, "Cancel"),
-            b(buttons.STAFF_REFUND_CONFIRM, "Refund", primary=True),
+            b(buttons.STAFF_REFUND_CANCEL, N_("Cancel")),
+            b(buttons.STAFF_REFUND_CONFIRM, N_("Refund"), primary=True),
         )
     if screen == "report" and state.staff_id:
-        return (b(buttons.STAFF_CLOSE_REPORT, "Close", primary=True),)
+        return (b(buttons.STAFF_CLOSE_REPORT, N_("Close"), primary=True),)
     return ()
 
 
@@ -320,37 +369,37 @@ def _staff_buttons(state: KioskState) -> tuple[ButtonView, ...]:
     """What staff can do here and now; the core refuses anything else anyway."""
     b = ButtonView
     c = state.checkout
-    out = [b(buttons.STAFF_OPEN_DRAWER, "Open drawer")]
+    out = [b(buttons.STAFF_OPEN_DRAWER, N_("Open drawer"))]
     if state.help_requested:
-        out.append(b(buttons.STAFF_HELP_GIVEN, "Help given", primary=True))
+        out.append(b(buttons.STAFF_HELP_GIVEN, N_("Help given"), primary=True))
     blocking = state.blocking
     if c is Checkout.BLOCKED and blocking is not None:
         if blocking.need is Need.PAYMENT_UNCERTAIN:
-            out.append(b(buttons.STAFF_PAYMENT_TAKEN, "Card was charged", needs_input=True))
-            out.append(b(buttons.STAFF_PAYMENT_NOT_TAKEN, "Not charged", primary=True))
+            out.append(b(buttons.STAFF_PAYMENT_TAKEN, N_("Card was charged"), needs_input=True))
+            out.append(b(buttons.STAFF_PAYMENT_NOT_TAKEN, N_("Not charged"), primary=True))
         else:
-            label = "Resume sale" if blocking.need is Need.ABANDONED_BASKET else "Approve"
+            label = N_("Resume sale") if blocking.need is Need.ABANDONED_BASKET else N_("Approve")
             out.append(b(buttons.STAFF_APPROVE, label, primary=True))
     if any(i.need is Need.AGE_CHECK for i in state.deferred) and c in (
         Checkout.SCANNING,
         Checkout.BLOCKED,
     ):
         age = max(i.age or 0 for i in state.deferred if i.need is Need.AGE_CHECK)
-        out.append(b(buttons.STAFF_APPROVE_AGE, f"Customer is {age}+", primary=True))
+        out.append(b(buttons.STAFF_APPROVE_AGE, Text("Customer is {age}+", age=age), primary=True))
     if c in (Checkout.SCANNING, Checkout.BLOCKED) and not state.basket.is_empty:
-        out.append(b(buttons.STAFF_VOID_LINE, "Void a line", needs_input=True))
-        out.append(b(buttons.STAFF_OVERRIDE_PRICE, "Change a price", needs_input=True))
-        out.append(b(buttons.STAFF_SUSPEND, "Suspend sale"))
-        out.append(b(buttons.STAFF_CANCEL_SALE, "Cancel sale"))
+        out.append(b(buttons.STAFF_VOID_LINE, N_("Void a line"), needs_input=True))
+        out.append(b(buttons.STAFF_OVERRIDE_PRICE, N_("Change a price"), needs_input=True))
+        out.append(b(buttons.STAFF_SUSPEND, N_("Suspend sale")))
+        out.append(b(buttons.STAFF_CANCEL_SALE, N_("Cancel sale")))
     if c in (Checkout.WELCOME, Checkout.THANK_YOU) and state.receipt is not None:
-        out.append(b(buttons.STAFF_REPRINT, "Reprint receipt"))
+        out.append(b(buttons.STAFF_REPRINT, N_("Reprint receipt")))
     if c in (Checkout.WELCOME, Checkout.OUT_OF_SERVICE):
-        out.append(b(buttons.STAFF_X_REPORT, "X report"))
-        out.append(b(buttons.STAFF_Z_REPORT, "Close day (Z)"))
+        out.append(b(buttons.STAFF_X_REPORT, N_("X report")))
+        out.append(b(buttons.STAFF_Z_REPORT, N_("Close day (Z)")))
     if c is Checkout.OUT_OF_SERVICE:
-        out.append(b(buttons.STAFF_BACK_IN_SERVICE, "Back in service", primary=True))
+        out.append(b(buttons.STAFF_BACK_IN_SERVICE, N_("Back in service"), primary=True))
     elif c in (Checkout.WELCOME, Checkout.THANK_YOU):
-        out.append(b(buttons.STAFF_OUT_OF_SERVICE, "Out of service"))
+        out.append(b(buttons.STAFF_OUT_OF_SERVICE, N_("Out of service")))
     return tuple(out)
 
 
@@ -362,20 +411,20 @@ def _ereceipt_link(state: KioskState) -> str:
 
 def _problems(state: KioskState) -> tuple[str, ...]:
     d = state.devices
-    out = []
+    out: list[str] = []
     if not d.scanner_ok:
-        out.append(f"Scanner: {d.scanner_reason or 'not connected'}")
+        out.append(Text("Scanner: {reason}", reason=d.scanner_reason or "not connected"))
     if not d.printer_online:
-        out.append(f"Printer: {d.printer_reason or 'offline'}")
+        out.append(Text("Printer: {reason}", reason=d.printer_reason or "offline"))
     elif d.paper is PaperState.OUT:
-        out.append("Printer: out of paper")
+        out.append(N_("Printer: out of paper"))
     elif d.paper is PaperState.LOW:
-        out.append("Printer: paper low")
+        out.append(N_("Printer: paper low"))
     if d.drawer_alarm:
         out.append(DRAWER_ALARM)
     elif d.drawer_open:
-        out.append("Drawer: open")
+        out.append(N_("Drawer: open"))
     if state.help_requested:
-        out.append("Help requested")
+        out.append(N_("Help requested"))
     out.extend(waiting_for(i.detail) for i in state.deferred)
     return tuple(out)

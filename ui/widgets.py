@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pygame
 
+from ui.i18n import Words, words
 from ui.theme import FONT_BOLD, FONT_REGULAR, RGB, Theme
 from ui.view import ButtonView
 
@@ -117,6 +118,8 @@ class Canvas:
     theme: Theme
     fonts: Fonts
     texts: list[DrawnText] = field(default_factory=list)
+    # the frame's language: the renderer's own words go through it (ui.i18n)
+    tr: Words = field(default_factory=lambda: words("en"))
 
     def colours(self, pair: str) -> tuple[RGB, RGB]:
         return self.theme.palette.text_pairs()[pair]

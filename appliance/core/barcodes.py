@@ -27,6 +27,7 @@ from stdnum import isbn
 
 from appliance.core import gs1
 from appliance.core.gs1 import resolve_gs1_date as resolve_gs1_date  # re-exported
+from appliance.core.text import Text
 
 MAX_SCAN_LENGTH = 128
 RCN_PREFIXES = frozenset({"02", *(f"2{i}" for i in range(10))})
@@ -247,7 +248,7 @@ def expiry_notice(scan: Scan, today: dt.date) -> str:
         when = resolve_gs1_date(scan.expiry_yymmdd, today).isoformat()
     except ValueError:
         when = scan.expiry_yymmdd
-    return f"This item's use-by date has passed ({when}): it cannot be sold."
+    return Text("This item's use-by date has passed ({when}): it cannot be sold.", when=when)
 
 
 def _invalid(text: str, reason: str) -> Scan:

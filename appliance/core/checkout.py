@@ -42,6 +42,7 @@ from appliance.core import idle, receipts, selling, staff
 from appliance.core.kiosk_codes import parse_kiosk_code
 from appliance.core.selling import Refused, Result
 from appliance.core.state import Checkout, KioskState
+from appliance.core.text import Text
 
 Handler = Callable[[KioskState, ev.Event], Result]
 
@@ -153,7 +154,7 @@ def _print_outcome(state: KioskState, event: ev.Event) -> Result:
     if state.checkout is R and state.receipt is not None and event.sale_id == state.receipt.sale_id:
         return TRANSITIONS[(R, _trigger(event))](state, event)
     if isinstance(event, ev.PrintFailed):
-        return replace(state, notice=f"Printing failed: {event.reason}"), []
+        return replace(state, notice=Text("Printing failed: {reason}", reason=event.reason)), []
     return state, []
 
 
@@ -301,7 +302,7 @@ def _catalog_applied(state: KioskState, event: ev.Event) -> Result:
 
 def _store_failed(state: KioskState, event: ev.Event) -> Result:
     assert isinstance(event, ev.StoreFailed)
-    notice = f"Could not {event.action}: {event.reason}"
+    notice = Text("Could not {action}: {reason}", action=event.action, reason=event.reason)
     # a failure already on screen does not sound again (a full disk fails every write)
     sound: list[fx.Effect] = [] if notice == state.notice else [fx.PlaySound(fx.Sound.PROBLEM)]
     return replace(state, notice=notice), sound

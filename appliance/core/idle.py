@@ -23,11 +23,12 @@ from appliance.core import events as ev
 from appliance.core.interventions import Intervention, Need
 from appliance.core.selling import Refused, Result
 from appliance.core.state import Checkout, KioskState
+from appliance.core.text import Text
 
 # what only a person at the lane does (ShopperActive: a touch the UI handled itself)
 PEOPLE = (ev.BarcodeScanned, ev.Touched, ev.KeyTurned, ev.HelpButtonPressed, ev.ShopperActive)
 WAITING_ON_CUSTOMER = frozenset({Checkout.SCANNING, Checkout.PAYMENT_DECLINED})
-CALLED = "Are you still there? A member of staff is coming to help."
+CALLED = Text("Are you still there? A member of staff is coming to help.")
 
 
 def _clock_runs(state: KioskState) -> bool:
@@ -86,7 +87,11 @@ def on_tick(state: KioskState, at: float) -> Result:
 def _call_staff(state: KioskState, at: float) -> Result:
     idle_s = at - (state.last_input_at or at)
     items = state.basket.item_count
-    detail = f"{items} item{'' if items == 1 else 's'}, no answer for {idle_s:.0f} s"
+    detail = (
+        Text("{n} item, no answer for {s} s", n=items, s=round(idle_s))
+        if items == 1
+        else Text("{n} items, no answer for {s} s", n=items, s=round(idle_s))
+    )
     new = replace(
         state,
         checkout=Checkout.BLOCKED,

@@ -26,14 +26,15 @@ from appliance.core import events as ev
 from appliance.core import selling
 from appliance.core.selling import Result
 from appliance.core.state import Checkout, KioskState
+from appliance.core.text import Text
 
 PRINT, ERECEIPT, NONE = "print", "ereceipt", "none"
 # the states whose deadline (Tick) is handled by timed_out()
 TIMED = frozenset({Checkout.RECEIPT_CHOICE, Checkout.ERECEIPT})
 
 # what the customer is told (state.notice); staff are told by the tower
-CHOOSE = "Payment complete. If you choose nothing, your receipt prints."
-PRINTER_CANNOT = "The printer is not working: your purchase is complete."
+CHOOSE = Text("Payment complete. If you choose nothing, your receipt prints.")
+PRINTER_CANNOT = Text("The printer is not working: your purchase is complete.")
 PRINT_FAILED = "The receipt did not print ({reason}): your purchase is complete."
 
 
@@ -76,7 +77,7 @@ def print_failed(state: KioskState, event: ev.Event) -> Result:
     assert isinstance(event, ev.PrintFailed)
     if not state.rules.ereceipt_url:
         return selling.print_failed(state, event)
-    notice = PRINT_FAILED.format(reason=event.reason)
+    notice = Text(PRINT_FAILED, reason=event.reason)
     return _offer_ereceipt(state, event.at, notice, f"print failed: {event.reason}")
 
 

@@ -16,6 +16,7 @@ from dataclasses import replace
 
 from appliance.core import effects as fx
 from appliance.core.state import Checkout, KioskState
+from appliance.core.text import Text
 
 HEAD_OFFICE = "head-office"  # the `staff_id` of what head office did, in the audit log
 CLOSED_BY_HEAD_OFFICE = "Closed by head office"
@@ -24,7 +25,9 @@ BETWEEN_SALES = frozenset({Checkout.WELCOME, Checkout.OUT_OF_SERVICE})
 
 
 def closed_reason(reason: str) -> str:
-    return f"{CLOSED_BY_HEAD_OFFICE}: {reason}" if reason else CLOSED_BY_HEAD_OFFICE
+    if not reason:
+        return Text(CLOSED_BY_HEAD_OFFICE)
+    return Text("Closed by head office: {reason}", reason=reason)
 
 
 def take_service_request(state: KioskState) -> tuple[KioskState, list[fx.Effect]]:

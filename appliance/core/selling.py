@@ -18,6 +18,7 @@ from appliance.core.products import Product
 from appliance.core.promotion_hints import Hint
 from appliance.core.receipt import Receipt, ReceiptLine, ReceiptSaving
 from appliance.core.state import Checkout, KioskState
+from appliance.core.text import Text
 
 Result = tuple[KioskState, list[fx.Effect]]
 
@@ -33,13 +34,15 @@ class Refused(Exception):
 def scan_item(state: KioskState, event: ev.BarcodeScanned) -> Result:
     scan = barcodes.parse(event.text, state.rules.scan_rules)
     if not scan.valid:
-        return block(state, Need.UNKNOWN_ITEM, f"Barcode not read ({scan.error}).")
+        return block(
+            state, Need.UNKNOWN_ITEM, Text("Barcode not read ({error}).", error=scan.error)
+        )
     return state, [fx.LookUpItem(scan)]
 
 
 # a weighed item touched on the lookup screen: the kiosk has no certified scale to price it
 SOLD_BY_WEIGHT = "{name} is sold by weight: weigh it on the scale and scan the label it prints."
-NOT_SOLD = "That item is not sold here any more."
+NOT_SOLD = Text("That item is not sold here any more.")
 
 
 def chosen(state: KioskState, event: ev.Event) -> Result:
@@ -68,17 +71,19 @@ def looked_up(state: KioskState, event: ev.Event) -> Result:
     if product is None:
         if event.chosen:  # the catalog changed under the lookup screen
             return _not_added(state, NOT_SOLD)
-        return block(state, Need.UNKNOWN_ITEM, f"Item not recognised: {scan.text}")
+        return block(state, Need.UNKNOWN_ITEM, Text("Item not recognised: {code}", code=scan.text))
     price = _price(product, scan)
     if price is None and event.chosen:
         return _not_added(state, SOLD_BY_WEIGHT.format(name=product.name))
     if price is None:
         # a weighed item sells only by its certified scale label, never by its bare code
         return block(
-            state, Need.UNKNOWN_ITEM, f"{product.name}: please weigh it and scan the label"
+            state,
+            Need.UNKNOWN_ITEM,
+            Text("{name}: please weigh it and scan the label", name=product.name),
         )
     if _expired(scan, event.today):
-        return block(state, Need.EXPIRED_ITEM, f"{product.name} is past its date")
+        return block(state, Need.EXPIRED_ITEM, Text("{name} is past its date", name=product.name))
     basket = state.basket.add(product, price)
     state = replace(state, checkout=Checkout.SCANNING, basket=basket, notice="")
     line_no = basket.lines[-1].line_no
@@ -89,13 +94,20 @@ def looked_up(state: KioskState, event: ev.Event) -> Result:
             if not line.voided and line.product.gtin == product.gtin
         )
         if units > product.quantity_limit:
-            detail = f"{product.name}: at most {product.quantity_limit} per customer"
+            detail = Text(
+                "{name}: at most {limit} per customer",
+                name=product.name,
+                limit=product.quantity_limit,
+            )
             return block(state, Need.QUANTITY_LIMIT, detail, line_no)
     effects: list[fx.Effect] = [fx.PlaySound(fx.Sound.ITEM)]
     state = _with_hint(state, product)
     if product.age_limit and product.age_limit > state.age_verified:
         check = Intervention(
-            Need.AGE_CHECK, f"Age check: {product.age_limit}+", line_no, product.age_limit
+            Need.AGE_CHECK,
+            Text("Age check: {age}+", age=product.age_limit),
+            line_no,
+            product.age_limit,
         )
         state = replace(state, deferred=with_deferred(state.deferred, check))
     return state, effects
@@ -146,14 +158,14 @@ def unblocked(state: KioskState) -> KioskState:
 
 def void_request(state: KioskState, event: ev.Event) -> Result:
     """Customers cannot remove items themselves: staff come and void the line."""
-    return block(state, Need.VOID_REQUEST, "You asked to remove an item: staff are coming.")
+    return block(state, Need.VOID_REQUEST, Text("You asked to remove an item: staff are coming."))
 
 
 def price_check(state: KioskState, event: ev.Event) -> Result:
     """The customer thinks a price is wrong: staff check it before payment."""
     last = state.basket.lines[-1].line_no if state.basket.lines else None
-    check = Intervention(Need.PRICE_CHECK, "Price check requested", last)
-    notice = "Staff will check the price before you pay. Keep scanning."
+    check = Intervention(Need.PRICE_CHECK, Text("Price check requested"), last)
+    notice = Text("Staff will check the price before you pay. Keep scanning.")
     return replace(state, deferred=with_deferred(state.deferred, check), notice=notice), []
 
 
@@ -184,8 +196,8 @@ def pay(state: KioskState, event: ev.Event) -> Result:
     if state.basket.is_empty:
         raise Refused("nothing to pay for")
     if state.deferred:
-        what = ", ".join(i.detail.lower() for i in state.deferred)
-        notice = f"Please wait: staff need to finish ({what}) before you pay."
+        # the checks themselves are listed by the total (the pending note)
+        notice = Text("Please wait: staff need to finish their checks before you pay.")
         # one problem sound when the wait starts; touching Pay again does not repeat it
         sound: list[fx.Effect] = [] if state.waiting_to_pay else [fx.PlaySound(fx.Sound.PROBLEM)]
         return replace(state, waiting_to_pay=True, notice=notice), sound
@@ -222,9 +234,9 @@ def declined(state: KioskState, event: ev.Event) -> Result:
     attempts = state.payment_attempts + 1
     state = replace(state, payment_attempts=attempts)
     if attempts >= state.rules.max_payment_attempts:
-        detail = f"Payment failed {attempts} times: please pay at a staffed till."
+        detail = Text("Payment failed {n} times: please pay at a staffed till.", n=attempts)
         return block(state, Need.PAYMENT_FAILED, detail)
-    notice = f"Payment declined: {event.reason}"
+    notice = Text("Payment declined: {reason}", reason=event.reason)
     return replace(state, checkout=Checkout.PAYMENT_DECLINED, notice=notice), [
         fx.PlaySound(fx.Sound.PROBLEM)
     ]
@@ -241,7 +253,9 @@ def committed(state: KioskState, event: ev.Event) -> Result:
     assert receipt is not None
     if not can_print(state):
         # never queue a receipt for later: a backlog of stale receipts helps nobody
-        return thank_you(new, event.at, "The printer needs staff: no paper receipt this time.")
+        return thank_you(
+            new, event.at, Text("The printer needs staff: no paper receipt this time.")
+        )
     return replace(new, checkout=Checkout.PRINTING), [fx.PrintReceipt(receipt)]
 
 
@@ -267,7 +281,7 @@ def commit_failed(state: KioskState, event: ev.Event) -> Result:
     new = replace(
         state,
         checkout=Checkout.OUT_OF_SERVICE,
-        out_of_service_reason=f"Sale could not be saved: {event.reason}",
+        out_of_service_reason=Text("Sale could not be saved: {reason}", reason=event.reason),
         help_requested=True,
     )
     return new, [fx.PlaySound(fx.Sound.PROBLEM)]
@@ -279,7 +293,9 @@ def printed(state: KioskState, event: ev.Event) -> Result:
 
 def print_failed(state: KioskState, event: ev.Event) -> Result:
     assert isinstance(event, ev.PrintFailed)
-    notice = f"Your purchase is complete, but the receipt did not print ({event.reason})."
+    notice = Text(
+        "Your purchase is complete, but the receipt did not print ({reason}).", reason=event.reason
+    )
     return thank_you(state, event.at, notice)
 
 
@@ -305,7 +321,7 @@ def between_sales(state: KioskState) -> Result:
     return state, effects
 
 
-OUTBOX_FULL = "Sales cannot reach head office: the lane is closed until they do."
+OUTBOX_FULL = Text("Sales cannot reach head office: the lane is closed until they do.")
 
 
 def gate(state: KioskState) -> KioskState:
@@ -353,7 +369,7 @@ def resolve_deferred(state: KioskState, need: Need) -> KioskState:
     deferred = without(state.deferred, need)
     notice = state.notice
     if state.waiting_to_pay and not deferred:
-        notice = "Thank you for waiting: you can pay now."
+        notice = Text("Thank you for waiting: you can pay now.")
     return replace(
         state,
         deferred=deferred,

@@ -24,6 +24,7 @@ from appliance.core.selling import (
     welcome,
 )
 from appliance.core.state import Checkout, KioskState
+from appliance.core.text import Text
 
 
 def audit(state: KioskState, action: str, detail: str = "", reason: str = "") -> fx.Audit:
@@ -52,14 +53,19 @@ def kiosk_code(state: KioskState, event: ev.BarcodeScanned, code: KioskCode) -> 
     staff = state.key is ev.KeyPosition.STAFF
     if code.use is CodeUse.BADGE:
         if not staff:
-            notice = "Turn the staff key before scanning a badge."
+            notice = Text("Turn the staff key before scanning a badge.")
             return replace(state, notice=notice), [fx.PlaySound(fx.Sound.PROBLEM)]
-        new = replace(state, staff_id=code.value, notice=f"Staff {code.value} signed in.")
+        new = replace(
+            state, staff_id=code.value, notice=Text("Staff {id} signed in.", id=code.value)
+        )
         return new, [fx.Audit("badge", "", code.value)]
     if not staff or not state.staff_id:
-        what = "a receipt" if code.use is CodeUse.RECEIPT else "a suspend slip"
         # a refused scan: the problem sound says it did not count
-        notice = f"That is {what}: please ask staff."
+        notice = (
+            Text("That is a receipt: please ask staff.")
+            if code.use is CodeUse.RECEIPT
+            else Text("That is a suspend slip: please ask staff.")
+        )
         return replace(state, notice=notice), [fx.PlaySound(fx.Sound.PROBLEM)]
     if state.checkout not in (Checkout.WELCOME, Checkout.THANK_YOU):
         raise Refused("finish or suspend the current sale first")
@@ -182,7 +188,9 @@ def suspended(state: KioskState, event: ev.Event) -> Result:
         currency=state.rules.currency,
         barcode=slip_code(event.number),
     )
-    new = replace(welcome(state), notice=f"Sale suspended as {slip_code(event.number)}.")
+    new = replace(
+        welcome(state), notice=Text("Sale suspended as {slip}.", slip=slip_code(event.number))
+    )
     detail = f"{slip_code(event.number)}: {state.basket.item_count} items"
     return new, [fx.PrintDocument(slip), audit(state, "suspend", detail)]
 
@@ -190,7 +198,7 @@ def suspended(state: KioskState, event: ev.Event) -> Result:
 def resumed(state: KioskState, event: ev.Event) -> Result:
     assert isinstance(event, ev.SuspendedLoaded)
     if event.basket is None:
-        notice = f"{slip_code(event.number)} is unknown or was already resumed."
+        notice = Text("{slip} is unknown or was already resumed.", slip=slip_code(event.number))
         return replace(state, notice=notice), []
     new = replace(new_sale(state), checkout=Checkout.SCANNING, basket=event.basket)
     # age checks are made again: the customer in front of the kiosk now is who counts
@@ -204,9 +212,11 @@ def resumed(state: KioskState, event: ev.Event) -> Result:
 def refund_found(state: KioskState, event: ev.Event) -> Result:
     assert isinstance(event, ev.SaleLookedUp)
     if event.sale is None:
-        return replace(state, notice=f"No sale matches receipt {event.code}."), []
+        return replace(state, notice=Text("No sale matches receipt {code}.", code=event.code)), []
     if not any(line.refundable for line in event.sale.lines):
-        return replace(state, notice=f"Receipt {event.code} is already fully refunded."), []
+        return replace(
+            state, notice=Text("Receipt {code} is already fully refunded.", code=event.code)
+        ), []
     draft = RefundDraft(event.sale)
     return replace(state, checkout=Checkout.REFUND, refund=draft, notice=""), []
 
@@ -256,7 +266,7 @@ def refund_committed(state: KioskState, event: ev.Event) -> Result:
         currency=draft.sale.currency,
     )
     detail = f"refund {event.seq} of sale {draft.sale.seq}: {draft.total_minor}"
-    notice = f"Refund done: pay {cash} in cash from the drawer."
+    notice = Text("Refund done: pay {cash} in cash from the drawer.", cash=cash)
     new = _releasing(replace(welcome(state), refund=None, notice=notice), event.at, "refund")
     return new, [
         fx.OpenDrawer("refund"),
@@ -292,24 +302,27 @@ def report_ready(state: KioskState, event: ev.Event) -> Result:
 
 def report_document(report: Report) -> Document:
     line = DocumentLine
-    title = f"Z report {report.number}" if report.kind == "Z" else "X report"
+    title = Text("Z report {n}", n=str(report.number)) if report.kind == "Z" else Text("X report")
     lines = [
-        line(f"From {report.period_from}"),
-        line(f"To {report.period_to}"),
-        line(f"Sales: {report.sales_count}", report.sales_minor),
-        line(f"Refunds: {report.refunds_count}", report.refunds_minor),
-        line("Net", report.net_minor),
+        line(Text("From {time}", time=report.period_from)),
+        line(Text("To {time}", time=report.period_to)),
+        line(Text("Sales: {n}", n=report.sales_count), report.sales_minor),
+        line(Text("Refunds: {n}", n=report.refunds_count), report.refunds_minor),
+        line(Text("Net"), report.net_minor),
         *(
             part
             for r in report.tax_rows
             for part in (
-                line(f"VAT {r.rate_bp / 100:g}% gross", r.gross_minor),
-                line(f"VAT {r.rate_bp / 100:g}% tax", r.tax_minor),
+                line(Text("VAT {rate}% gross", rate=f"{r.rate_bp / 100:g}"), r.gross_minor),
+                line(Text("VAT {rate}% tax", rate=f"{r.rate_bp / 100:g}"), r.tax_minor),
             )
         ),
-        *(line(f"Paid by {method}", amount) for method, amount in report.by_payment),
-        line(f"Cancelled sales: {report.cancelled_sales}"),
-        line(f"Voided lines: {report.voided_lines}"),
+        *(
+            line(Text("Paid by {method}", method=method), amount)
+            for method, amount in report.by_payment
+        ),
+        line(Text("Cancelled sales: {n}", n=report.cancelled_sales)),
+        line(Text("Voided lines: {n}", n=report.voided_lines)),
     ]
     return Document(title=title, lines=tuple(lines), currency=report.currency)
 
@@ -340,7 +353,7 @@ def reprint(state: KioskState, event: ev.Event) -> Result:
     return state, [fx.PrintReceipt(state.receipt), audit(state, "reprint", str(state.receipt.seq))]
 
 
-CLOSED_BY_STAFF = "Closed by staff"
+CLOSED_BY_STAFF = Text("Closed by staff")
 
 
 def out_of_service(state: KioskState, event: ev.Event) -> Result:

@@ -1,13 +1,19 @@
-"""Every screen draws at every supported size without cut-off, overlapping or tiny targets.
+"""Every screen draws in every language at every supported size without cut-off,
+overlapping or tiny targets.
 
 The view models come from real kiosk states (ui.shots.sample_states): a 12-line basket
 whose newest line is a long Polish product name, priced in złoty. Every sample is drawn:
-one per screen, the busy variants, and the staff input flows' own screens.
+one per screen, the busy variants, and the staff input flows' own screens, in English,
+Polish and German (the real catalogues, ui/locale). Every screen × language at 800×480 is
+in the everyday suite; the other sizes and the simulator's strip in Polish and German are
+`slow` (make test-slow).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
+from functools import cache
 from itertools import combinations
 from pathlib import Path
 
@@ -16,6 +22,7 @@ import pytest
 
 from appliance.core import buttons
 from ui import staff_input
+from ui.i18n import LANGUAGES
 from ui.render import BASKET_SCREENS, Renderer, hit_test, layout_for, strip_problems
 from ui.render_rows import ROW_BUTTONS
 from ui.shots import (
@@ -34,6 +41,9 @@ from ui.widgets import ELLIPSIS, Fonts, ellipsize, wrap
 SIZES = [(800, 480), (1280, 800), (1080, 1920)]
 STRIP_PAIR = "strip"  # the simulator's key help: small on purpose, never shown to shoppers
 PAGING = frozenset({staff_input.PAGE_BACK, staff_input.PAGE_ON})
+# one-line lists that may end in "…" (each item is whole in the staff status list):
+# the shoppers' problem strip, the pending checks' note, the simulator's key help
+LISTS = frozenset({"problem", "pending", STRIP_PAIR})
 
 
 def draw(vm: ViewModel, size: tuple[int, int], *, high_contrast: bool = False) -> Renderer:
@@ -56,13 +66,35 @@ def test_there_is_a_sample_state_for_every_screen() -> None:
     assert set(sample_view_models()) == set(SAMPLES)
 
 
-@pytest.mark.parametrize("sim", [False, True], ids=["kiosk", "sim"])
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@cache
+def samples(sim: bool = False, language: str = "en") -> dict[str, ViewModel]:
+    """ui.shots.sample_view_models, made once per (sim, language) for the whole matrix."""
+    return sample_view_models(sim=sim, language=language)
+
+
+def _matrix() -> Iterator[object]:
+    """(language, size, sim): English everywhere as before; Polish and German at 800×480
+    on the kiosk in the everyday suite, the rest marked slow."""
+    for language in LANGUAGES:
+        for size in SIZES:
+            for sim in (False, True):
+                slow = language != "en" and (size != SIZES[0] or sim)
+                name = f"{language}-{size[0]}x{size[1]}-{'sim' if sim else 'kiosk'}"
+                marks = [pytest.mark.slow] if slow else []
+                yield pytest.param(language, size, sim, marks=marks, id=name)
+
+
+@pytest.mark.parametrize(("language", "size", "sim"), list(_matrix()))
 @pytest.mark.parametrize("screen", SAMPLES)
 def test_screen_draws_within_its_boxes(
-    screen: str, size: tuple[int, int], sim: bool, tmp_path: Path
+    screen: str, language: str, size: tuple[int, int], sim: bool, tmp_path: Path
 ) -> None:
-    vm = sample_view_models(sim=sim)[screen]
+    """GIVEN a sample screen in a language WHEN drawn at a size THEN every button is whole,
+    big enough, in the lower two thirds and apart; every text is inside its box, on screen,
+    over no other text; nothing is cut with "…" but a product's name (its row has no
+    room) or the problem strip's list; the title is shown whole."""
+    vm = samples(sim, language)[screen]
+    assert vm.language == language
     width, height = size
     path = tmp_path / f"{screen}-{width}x{height}.png"
     boxes = render_png(vm, size, path)
@@ -92,11 +124,16 @@ def test_screen_draws_within_its_boxes(
     # text: every string inside its box and on screen, none over another
     texts = renderer.texts
     assert texts
+    names = {line.name for line in vm.lines} | {b.label for b in vm.buttons if b.picture}
+    names |= {b.label for b in vm.buttons if b.button_id in ROW_BUTTONS}
     for t in texts:
         assert t.box.contains(t.rect), t
         assert screen_rect.contains(t.rect), t
         if size == (800, 480) and t.pair != STRIP_PAIR:
             assert t.size_px >= 24, t
+        if t.text.endswith(ELLIPSIS) and t.pair not in LISTS:
+            # only data may be cut (a product's name, or its second line); words must fit
+            assert any(t.text[:-1] in name for name in names), (language, t)
     for first, second in combinations(texts, 2):
         assert not first.rect.colliderect(second.rect), (first, second)
     # no button covers a text that is not its own label
