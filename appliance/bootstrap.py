@@ -316,7 +316,7 @@ def scan_rules(config: Config) -> barcodes.ScanRules:
 def _open_store(path: Path) -> tuple[Store, str]:
     """The store, checked first: a damaged or lost store is never opened for writing; the
     kiosk then starts out of service on an empty in-memory store and says why."""
-    health = store_health.check(path)
+    health = store_health.check(path, trust_clean_close=True)
     new_kiosk = not health.exists and not health.high_water
     if health.fit or new_kiosk:
         for warning in health.warnings:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -23,9 +24,11 @@ from appliance.core.effects import SaleDraft
 from appliance.core.products import Product
 from appliance.core.promotion_codec import from_dict, to_dict
 from appliance.core.promotions import Rule, gtins_of
+from appliance.shell import clean_close
 from appliance.shell.schema import MIGRATIONS, SCHEMA_VERSION, statements
 from appliance.shell.store_health import HighWater, hwm_path
 
+log = logging.getLogger(__name__)
 MARKED_SEQUENCES = ("sale", "refund")
 HWM_SYNC_EVERY = 10
 
@@ -82,6 +85,8 @@ class Store:
             raise StoreError(f"cannot open the store at {path}: {exc}") from exc
         store = cls(db, path)
         try:
+            if path != ":memory:":
+                clean_close.clear(path)  # open now: a cut from here on needs the full check
             store._migrate()
         except BaseException:
             db.close()
@@ -122,6 +127,11 @@ class Store:
         if self._db is not None:
             self._db.close()
             self._db = None  # type: ignore[assignment]
+            if self.path != ":memory:":
+                try:
+                    clean_close.write(self.path)
+                except OSError as exc:  # only costs a full check at the next start
+                    log.warning("the store's clean-close mark not written: %s", exc)
 
     def __enter__(self) -> Store:
         return self

@@ -74,7 +74,7 @@ def test_tiny_store_start_runs_the_real_kiosk_and_reports_honest_ratios(tmp_path
     from bench import store_start
 
     results = store_start.run(items=500, lines=400, workdir=tmp_path)
-    assert [r.unit for r in results] == ["ms", "ms", "MB"]
+    assert [r.unit for r in results] == ["ms", "ms", "ms", "MB", "MB"]
     for r in results:
         assert r.figure > 0 and r.reference_figure > 0
         assert r.ratio == pytest.approx(r.figure / r.reference_figure)
