@@ -38,7 +38,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from appliance import wire
 from appliance.broker_tls import TlsFiles, secure
-from headoffice.db import Ledger, LedgerError, open_ledger
+from headoffice.db import Applied, Ledger, LedgerError, open_ledger
 from headoffice.reorder import ReorderWindow, Resync, signed_resync
 
 log = logging.getLogger(__name__)
@@ -252,9 +252,27 @@ class Ingest:
         log.warning("%s; asked it to send again from there", gap)
 
     def _handle_batch(self, ledger: Ledger, batch: list[_Received]) -> None:
+        """A round: presence as it comes, the events in one ledger transaction, then the
+        acks (after that commit) and the PUBACKs."""
         acks: dict[str, list[str]] = {}
+        events: list[tuple[_Received, wire.Envelope]] = []
         for item in batch:
-            self._handle(ledger, item, acks)
+            if item.kind != "event":
+                self._handle_presence_safely(ledger, item)
+                continue
+            envelope = self._parse_event(item)
+            if envelope is not None:
+                events.append((item, envelope))
+        if events:
+            try:
+                outcomes = ledger.apply_many([envelope for _, envelope in events])
+            except Exception:
+                # e.g. the disk is full: no ack, so the kiosks send them again later
+                self.rejected += len(events)
+                log.exception("%d events not stored", len(events))
+                outcomes = []
+            for (item, envelope), outcome in zip(events, outcomes, strict=False):
+                self._note(item, envelope, outcome, acks)
         for kiosk_id, event_ids in acks.items():
             self._client.publish(wire.ack_topic(kiosk_id), wire.ack_payload(event_ids), 1)
         with self._lock:
@@ -263,31 +281,57 @@ class Ingest:
             if item.connection == connection:
                 self._client.ack(item.mid, item.qos)
 
-    def _handle(self, ledger: Ledger, item: _Received, acks: dict[str, list[str]]) -> None:
+    def _parse_event(self, item: _Received) -> wire.Envelope | None:
         try:
-            if item.kind != "event":
-                self._handle_presence(ledger, item)
-                return
             kiosk_id, stream = wire.parse_event_topic(item.topic)
             envelope = wire.parse_envelope(item.payload)
-            if envelope.kiosk_id != kiosk_id or envelope.stream != stream:
-                raise wire.WireError(
-                    f"topic says {kiosk_id}/{stream}, payload {envelope.kiosk_id}/{envelope.stream}"
-                )
-            outcome = ledger.apply(envelope)
-            self.stored += len(outcome.applied)
-            if outcome.duplicate:
-                log.info("event %s from %s already stored", envelope.event_id, kiosk_id)
-            if outcome.held:
-                self.held += 1
-                log.info("holding %s/%s seq %d: a gap before it", kiosk_id, stream, envelope.seq)
-            if outcome.acks:
-                acks.setdefault(kiosk_id, []).extend(outcome.acks)
+        except wire.WireError as exc:
+            self.rejected += 1
+            log.warning("rejected a message on %s: %s", item.topic, exc)
+            return None
+        if envelope.kiosk_id != kiosk_id or envelope.stream != stream:
+            self.rejected += 1
+            log.warning(
+                "rejected a message on %s: topic says %s/%s, payload %s/%s",
+                item.topic,
+                kiosk_id,
+                stream,
+                envelope.kiosk_id,
+                envelope.stream,
+            )
+            return None
+        return envelope
+
+    def _note(
+        self,
+        item: _Received,
+        envelope: wire.Envelope,
+        outcome: Applied | LedgerError,
+        acks: dict[str, list[str]],
+    ) -> None:
+        if isinstance(outcome, LedgerError):
+            self.rejected += 1
+            log.warning("rejected a message on %s: %s", item.topic, outcome)
+            return
+        kiosk_id = envelope.kiosk_id
+        self.stored += len(outcome.applied)
+        if outcome.duplicate:
+            log.info("event %s from %s already stored", envelope.event_id, kiosk_id)
+        if outcome.held:
+            self.held += 1
+            log.info(
+                "holding %s/%s seq %d: a gap before it", kiosk_id, envelope.stream, envelope.seq
+            )
+        if outcome.acks:
+            acks.setdefault(kiosk_id, []).extend(outcome.acks)
+
+    def _handle_presence_safely(self, ledger: Ledger, item: _Received) -> None:
+        try:
+            self._handle_presence(ledger, item)
         except (wire.WireError, LedgerError) as exc:
             self.rejected += 1
             log.warning("rejected a message on %s: %s", item.topic, exc)
         except Exception:
-            # e.g. the disk is full: no ack, so the kiosk sends it again later
             self.rejected += 1
             log.exception("message on %s not stored", item.topic)
 

@@ -38,6 +38,9 @@ class Database(Protocol):
     def transaction(self) -> AbstractContextManager[None]:
         """Commit on leaving; roll back on an exception."""
 
+    def savepoint(self) -> AbstractContextManager[None]:
+        """Inside a transaction: undo only what was done within it, on an exception."""
+
     def schema_version(self) -> int:
         """Inside a transaction: the applied migrations, locked against other migrators."""
 
@@ -84,6 +87,17 @@ class SqliteDatabase:
             raise
         self._db.execute("COMMIT")
 
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        self._db.execute("SAVEPOINT one_event")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK TO one_event")
+            self._db.execute("RELEASE one_event")
+            raise
+        self._db.execute("RELEASE one_event")
+
     def schema_version(self) -> int:
         return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
@@ -113,6 +127,11 @@ class PostgresDatabase:
     @contextmanager
     def transaction(self) -> Iterator[None]:
         with self._db.transaction():
+            yield
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        with self._db.transaction():  # inside a transaction, psycopg makes it a SAVEPOINT
             yield
 
     def schema_version(self) -> int:

@@ -63,7 +63,7 @@ class Reporter:
         emit: Emit,
         monotonic: Callable[[], float],
         keepalive_s: int = 30,
-        window: int = 100,
+        window: int = 400,
         resend_after_s: float = 60.0,
         data_dir: Path | None = None,
         store_id: str = "",

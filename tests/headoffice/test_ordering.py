@@ -221,3 +221,33 @@ def test_any_delivery_order_with_repeats_converges_to_the_same_ledger(
         assert sales == [1, 2, 3, 4, 5, 6]
         assert set(acked) == set(ids(1, 2, 3, 4, 5, 6, kiosk=kiosk))
         assert [h for h in ledger.held() if h[0] == kiosk] == []
+
+
+def test_a_round_applied_together_is_what_applying_one_by_one_gives(ledger_db: str) -> None:
+    """GIVEN one round of messages (ingest applies a round in one transaction) holding an
+    early event, the events before it, a repeat and one that conflicts WHEN applied with
+    apply_many THEN each gets the outcome apply() would give, in order, and the conflicting
+    one alone is refused: the rest of the round is stored."""
+    with open_ledger(ledger_db) as ledger:
+        ledger.apply(sale_envelope("k1", 1))
+        clash = sale_envelope("k1", 3, event_id="evt-other-3")
+        round_ = [
+            sale_envelope("k1", 3),
+            sale_envelope("k1", 1),
+            clash,
+            sale_envelope("k1", 2),
+            sale_envelope("k2", 1),
+        ]
+        outcomes = ledger.apply_many(round_)
+        assert outcomes[0] == Applied("evt-k1-3", held=True)
+        assert outcomes[1] == Applied("evt-k1-1", duplicate=True)
+        assert isinstance(outcomes[2], LedgerError)
+        assert outcomes[3] == Applied("evt-k1-2", applied=ids(2, 3))
+        assert outcomes[4] == Applied("evt-k2-1", applied=ids(1, kiosk="k2"))
+        assert [(s.kiosk_id, s.sale_seq) for s in ledger.sales()] == [
+            ("k1", 1),
+            ("k1", 2),
+            ("k1", 3),
+            ("k2", 1),
+        ]
+        assert ledger.held() == []

@@ -93,6 +93,7 @@ class Broker:
             *security,
             f"persistence {'true' if self.persistence else 'false'}",
             f"persistence_location {self.workdir / 'persistence'}/",
+            "set_tcp_nodelay true",  # as docs/mosquitto/mosquitto.conf: no Nagle delay
             "log_dest stderr",
             "log_type all",
         ]
