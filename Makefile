@@ -78,6 +78,11 @@ screens: $(STAMP) ## render docs/screens: every screen, plus the running simulat
 	  $(foreach c,$(DEMO_SCANS),--scan $(c)) --screenshot docs/screens/running-sim-800x480.png; \
 	  rc=$$?; rm -rf $$tmp; exit $$rc
 
+golden: $(STAMP) ## draw tests/ui/golden again (every screen, language, size); look, then commit
+	$(BIN)/python -m ui.golden update
+
+.PHONY: golden
+
 clean: ## remove the venv, caches and the simulator's store
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info
 

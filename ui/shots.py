@@ -1,10 +1,11 @@
 """Screenshots without a running kiosk: one view model → one PNG (tests and docs).
 
-`python -m ui.shots docs/screens` writes the PNGs the docs show, built from the demo
-catalog. `sample_states()` is one realistic state per screen; `variant_states()` adds the
-busy ones (the staff menu with most of its buttons, scanning with a hint and pending
-checks); `sample_view_models()` draws all of them plus the staff input flows' screens
-(line picker, keypad, reasons), which are the UI's own. The UI tests draw every one.
+`python -m ui.shots docs/screens` writes the PNGs the docs show (docs/screens.md: every
+sample at 800×480), built from the demo catalog. `sample_states()` is one realistic state
+per screen; `variant_states()` adds the busy ones (the staff menu with most of its
+buttons, scanning with a hint and pending checks); `sample_view_models()` draws all of
+them plus the staff input flows' screens (line picker, keypad, reasons), which are the
+UI's own. The UI tests draw every one; ui.golden keeps them as golden images.
 """
 
 from __future__ import annotations
@@ -360,7 +361,9 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args[0]) if args else Path("docs/screens")
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     models = sample_view_models()
-    for filename, (name, size) in DOC_SHOTS.items():
+    # every sample in English at 800×480 (docs/screens.md shows each), then the extra sizes
+    every = {f"{name}-800x480.png": (name, SMALL) for name in SAMPLES}
+    for filename, (name, size) in (every | DOC_SHOTS).items():
         render_png(models[name], size, out / filename)
         print(out / filename)
     for language in ("pl", "de"):
