@@ -67,8 +67,10 @@ CORE = (
     N_("The receipt did not print ({reason}): your purchase is complete."),
     N_("Closed by head office"),
 )
-# the Text params that hold such a reason or action
-_REASON_PARAMS = frozenset({"reason", "action"})
+# how a sale was paid ("Paid by {method}" on the X/Z report; appliance/core/staff.py)
+METHODS = (N_("card"), N_("cash"))
+# the Text params that hold such a reason, action or method
+_REASON_PARAMS = frozenset({"reason", "action", "method"})
 
 
 def language_of(locale: str) -> str:

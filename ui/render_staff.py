@@ -23,7 +23,7 @@ from ui.panels import (
     panel,
     place_rows,
 )
-from ui.view import ButtonView, ViewModel
+from ui.view import ButtonView, LineView, ViewModel
 from ui.widgets import Canvas, HitBox
 
 # the renderer's own words, translated as they are drawn (Canvas.tr)
@@ -134,38 +134,60 @@ def _sale(c: Canvas, vm: ViewModel, rect: pygame.Rect) -> None:
 
 def report(c: Canvas, vm: ViewModel, content: pygame.Rect) -> None:
     """The report's lines, text left and amount right; two columns when one is too short
-    (the font stays body size: a report is read, not skimmed)."""
+    (the font stays body size: a report is read, not skimmed). A line whose words and
+    amount do not fit side by side takes two rows: the words, then the amount below."""
     t = c.theme
     p = t.palette
     lines = vm.lines
     font = c.fonts.get(t.body_px)
     fits = max(1, (content.height - 2 * t.pad) // t.row_h)
+    apart = 3 * t.pad  # between the columns, with a rule in the middle
+    inner_w = content.width - 2 * t.pad
     columns = 1 if len(lines) <= fits else 2
-    per_column = max(1, math.ceil(len(lines) / columns))
+    column_w = (inner_w - (columns - 1) * apart) // columns
+
+    def rows_of(line: LineView) -> int:
+        amount_w = font.size(line.amount)[0] if line.amount else 0
+        wanted = font.size(line.name)[0] + (amount_w + 2 * t.gap if amount_w else 0)
+        return 2 if wanted > column_w and amount_w else 1
+
+    heights = [rows_of(line) for line in lines]
+    per_column = max(1, math.ceil(sum(heights) / columns))
+    # two-row lines may close the rows up to the font's own height, no further
+    tightest = max(1, (content.height - 2 * t.pad) // font.get_height())
+    if per_column > tightest:  # no room for two-row lines: one row each, cut with "…"
+        heights = [1] * len(lines)
+        per_column = max(1, math.ceil(len(lines) / columns))
     # the panel is as tall as the report, at most the room there is
     area = content.copy()
     area.height = min(content.height, per_column * t.row_h + 2 * t.pad)
     panel(c, area)
     inner = area.inflate(-2 * t.pad, -2 * t.pad)
     step = max(font.get_height(), min(t.row_h, inner.height // per_column))
-    apart = 3 * t.pad  # between the columns, with a rule in the middle
-    column_w = (inner.width - (columns - 1) * apart) // columns
     for col in range(1, columns):
         x = inner.x + col * (column_w + apart) - apart // 2
         c.fill(pygame.Rect(x, inner.y, max(1, t.edge // 2), inner.height), p.strip)
-    for i, line in enumerate(lines):
-        col, r = divmod(i, per_column)
-        row = pygame.Rect(inner.x + col * (column_w + apart), inner.y + r * step, column_w, step)
+    col, r = 0, 0
+    for i, (line, height) in enumerate(zip(lines, heights, strict=True)):
+        if r + height > per_column and col + 1 < columns:
+            col, r = col + 1, 0
+        x = inner.x + col * (column_w + apart)
+        row = pygame.Rect(x, inner.y + r * step, column_w, step * height)
+        r += height
         if row.bottom > inner.bottom:
             continue  # no room even at body size: better missing than overlapping
-        if r < per_column - 1 and i < len(lines) - 1:
+        if r < per_column and i < len(lines) - 1:
             c.fill(pygame.Rect(row.x, row.bottom - 1, row.width, 1), p.strip)
         amount_w = font.size(line.amount)[0] if line.amount else 0
+        last = pygame.Rect(row.x, row.bottom - step, row.width, step)
         if amount_w:
-            box = pygame.Rect(row.right - amount_w, row.y, amount_w, row.height)
+            box = pygame.Rect(row.right - amount_w, last.y, amount_w, step)
             c.text(line.amount, box, px=t.body_px, pair="body", align="right")
-        name_w = row.width - (amount_w + 2 * t.gap if amount_w else 0)
-        c.text(line.name, pygame.Rect(row.x, row.y, name_w, row.height), px=t.body_px)
+        if height == 2:
+            c.text(line.name, pygame.Rect(row.x, row.y, row.width, step), px=t.body_px)
+        else:
+            name_w = row.width - (amount_w + 2 * t.gap if amount_w else 0)
+            c.text(line.name, pygame.Rect(row.x, row.y, name_w, step), px=t.body_px)
 
 
 # -- the keypad ----------------------------------------------------------------------------
