@@ -23,6 +23,18 @@ debian-deps: ## install the Debian packages the kiosk and its tests need (as roo
 	  || missing="$$missing python3-dev"; \
 	[ -e /usr/include/linux/input.h ] || missing="$$missing linux-libc-dev"; \
 	ldconfig -p | grep -q 'libusb-1.0.so.0 ' || missing="$$missing libusb-1.0-0"; \
+	command -v mmdebstrap >/dev/null || missing="$$missing mmdebstrap"; \
+	command -v qemu-system-x86_64 >/dev/null || missing="$$missing qemu-system-x86"; \
+	command -v qemu-system-aarch64 >/dev/null || missing="$$missing qemu-system-arm"; \
+	command -v qemu-aarch64-static >/dev/null || missing="$$missing qemu-user-static"; \
+	command -v update-binfmts >/dev/null || missing="$$missing binfmt-support"; \
+	command -v arch-test >/dev/null || missing="$$missing arch-test"; \
+	command -v mkfs.vfat >/dev/null || missing="$$missing dosfstools"; \
+	command -v mcopy >/dev/null || missing="$$missing mtools"; \
+	command -v sfdisk >/dev/null || missing="$$missing fdisk"; \
+	command -v debugfs >/dev/null || missing="$$missing e2fsprogs"; \
+	command -v xz >/dev/null || missing="$$missing xz-utils"; \
+	command -v bmaptool >/dev/null || missing="$$missing bmap-tools"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  if [ "$$(id -u)" != 0 ]; then echo "run as root, or: sudo apt-get install$$missing" >&2; exit 1; fi; \
@@ -49,11 +61,25 @@ lint: $(STAMP) ## ruff: style, imports, and the pure-core import ban
 typecheck: $(STAMP) ## mypy --strict over every package
 	$(BIN)/mypy
 
-test: debian-deps lint typecheck ## lint, type-check and run the test suite (what CI runs)
+test: debian-deps lint typecheck ## lint, type-check, the test suite and the image boot test (what CI runs)
 	$(BIN)/python -m pytest -q
+	@$(MAKE) --no-print-directory image-test
 
-test-slow: $(STAMP) ## the long fault-injection suites (power cuts, broker chaos, image boot)
+test-slow: $(STAMP) ## the long fault-injection suites (power cuts, broker chaos, arm64 image boot)
 	$(BIN)/python -m pytest -q -m slow
+	@$(MAKE) --no-print-directory image-test-arm64
+
+image: ## the Pi 4 SD card: image-build/out/arm64/kiosk-<version>-rpi-arm64.img.xz (root; ~30 min)
+	@$(MAKE) --no-print-directory debian-deps
+	$(PY) image-build/build.py --arch arm64 --xz
+
+image-test: $(STAMP) ## build the amd64 twin image, boot it in qemu: READY, ro root, a sale (root)
+	$(PY) image-build/build.py --arch amd64
+	KIOSK_IMAGE_TEST=amd64 $(BIN)/python -m pytest -q tests/image/test_boot_amd64.py
+
+image-test-arm64: $(STAMP) ## build the arm64 image and boot its root under qemu -M virt (root; slow)
+	$(PY) image-build/build.py --arch arm64
+	KIOSK_IMAGE_TEST=arm64 $(BIN)/python -m pytest -q tests/image/test_boot_arm64.py
 
 test-hw: $(STAMP) ## on a Raspberry Pi with the kiosk wired up: real GPIO, scanner, printer
 	KIOSK_HW=1 $(BIN)/python -m pytest -q -m hw
@@ -86,4 +112,5 @@ golden: $(STAMP) ## draw tests/ui/golden again (every screen, language, size); l
 clean: ## remove the venv, caches and the simulator's store
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info
 
-.PHONY: help debian-deps venv lock lint typecheck test test-slow test-hw run scenarios bench i18n screens clean
+.PHONY: help debian-deps venv lock lint typecheck test test-slow test-hw run scenarios bench i18n screens clean \
+  image image-test image-test-arm64
