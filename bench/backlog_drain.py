@@ -1,0 +1,217 @@
+"""Backlog drain (issue 7): a kiosk's 100,000-event outbox to head office, against bare paho.
+
+The figure: a kiosk store holding `events` unacknowledged sales (written by
+Store.commit_sale itself, as a kiosk that was offline for weeks would hold them) is drained
+by the real kiosk (bootstrap.build: main loop, core, Reporter, Store) to a real
+`headoffice ingest` process that stores each event in its SQLite ledger and acknowledges
+it; from start() (connect) until the outbox is empty. The reference, measured first in the
+same run against the same mosquitto: a bare paho MQTT 5 client publishing as many QoS 1
+messages of the same payload and waiting for every PUBACK. Both keep at most the
+reporter's window (100) messages outstanding and both use paho's default max_inflight
+(20), so the difference is what the kiosk and head office add: SQLite on both sides,
+the ingest's round trip and the app-level ack.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+from paho.mqtt.reasoncodes import ReasonCode
+
+from appliance import config as config_mod
+from appliance.bootstrap import build
+from appliance.shell import store_health
+from appliance.shell.clock import SystemClock
+from appliance.shell.store import Store
+from bench.common import Result, compare
+from bench.store_decision import PRODUCTS, WALL_AT, _prefill_sales, sale_draft
+from tests.support.broker import Broker
+
+REPO = Path(__file__).resolve().parent.parent
+SCRATCH_ROOT = REPO / ".bench-tmp"  # the repo's disk, not a tmpfs (see store_decision)
+
+KIOSK_ID = "kiosk-bench"
+WINDOW = 100  # Reporter's default window: unacknowledged rows in flight
+REFERENCE_TOPIC = "bench/reference/evt/sales"  # outside ingest's filter: nobody stores it
+START_TIMEOUT_S = 30.0
+DRAIN_TIMEOUT_S = 1800.0  # an upper bound so a stuck run fails, never a figure
+REFERENCE = "bare paho, QoS 1, same payload, window 100"
+
+
+def run(events: int = 100_000, workdir: Path | None = None) -> list[Result]:
+    """Measure in a scratch directory under workdir (default: the repo's disk), then remove it."""
+    root = workdir if workdir is not None else SCRATCH_ROOT
+    root.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="backlog-drain-", dir=root))
+    try:
+        return _measure(scratch, events)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+        if workdir is None:
+            with contextlib.suppress(OSError):  # another run's scratch is still there
+                root.rmdir()
+
+
+def _measure(scratch: Path, events: int) -> list[Result]:
+    data_dir = scratch / "kiosk"
+    data_dir.mkdir()
+    payload = _fill_outbox(data_dir, events)
+    with Broker(scratch / "broker") as broker:
+        reference_s = bare_publish_s(broker.host, broker.port, payload, events, WINDOW)
+        with ingest_process(broker, scratch / "headoffice.sqlite3", scratch / "ingest.log"):
+            drain_s = _drain(data_dir, broker.port)
+        stored = _ledger_events(scratch / "headoffice.sqlite3")
+    if stored != events:
+        raise RuntimeError(f"head office stored {stored} events, expected {events}")
+    reference_rate = events / reference_s
+    figure_rate = events / drain_s
+    return [
+        compare(
+            f"Outbox drain of {events:,} sales to `headoffice ingest` (SQLite), app-level acks",
+            figure_rate,
+            "events/s",
+            REFERENCE,
+            reference_rate,
+            f"{len(payload):,}-byte envelopes; drain {drain_s:.1f} s, reference "
+            f"{reference_s:.1f} s; issue 7 asks for a ratio of at least 0.7",
+        )
+    ]
+
+
+def _fill_outbox(data_dir: Path, events: int) -> bytes:
+    """A store with `events` unacked sales, as the kiosk writes them; one envelope back."""
+    with Store.open(data_dir / store_health.STORE_FILE) as store:
+        store.replace_catalog(PRODUCTS, (), {p.gtin: 10_000_000 for p in PRODUCTS}, WALL_AT)
+        _prefill_sales(store, sale_draft(), events)
+        [first] = store.outbox_pending(1)
+        if store.outbox_depth() != events:
+            raise RuntimeError(f"outbox holds {store.outbox_depth()} rows, expected {events}")
+        return first.payload
+
+
+def _kiosk_config(data_dir: Path, port: int) -> config_mod.Config:
+    cfg = config_mod.Config()
+    return replace(
+        cfg,
+        kiosk=replace(cfg.kiosk, id=KIOSK_ID, data_dir=str(data_dir), currency="PLN"),
+        broker=replace(cfg.broker, enabled=True, host="127.0.0.1", port=port),
+    )
+
+
+def _drain(data_dir: Path, port: int) -> float:
+    """Seconds from the kiosk's connect to an empty outbox, in the kiosk's own main loop."""
+    kiosk = build(_kiosk_config(data_dir, port), SystemClock(), sim=True)
+    try:
+        started = time.perf_counter()
+        kiosk.start()
+        deadline = time.monotonic() + DRAIN_TIMEOUT_S
+        while kiosk.store.outbox_depth() > 0:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"outbox not drained: {kiosk.store.outbox_depth()} rows left")
+            kiosk.run_once(0.05)
+        return time.perf_counter() - started
+    finally:
+        kiosk.close()
+
+
+def bare_publish_s(host: str, port: int, payload: bytes, count: int, window: int) -> float:
+    """Seconds for a bare paho client to publish `count` QoS 1 messages and see every
+    PUBACK, with at most `window` not yet PUBACKed (paho's default max_inflight)."""
+    done = threading.Condition()
+    acked = 0
+    connected = threading.Event()
+
+    def on_connect(client: mqtt.Client, userdata: Any, flags: Any, rc: ReasonCode, p: Any) -> None:
+        connected.set()
+
+    def on_publish(client: mqtt.Client, userdata: Any, mid: int, rc: ReasonCode, p: Any) -> None:
+        nonlocal acked
+        with done:
+            acked += 1
+            done.notify()
+
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-bare", protocol=mqtt.MQTTv5)
+    client.on_connect = on_connect
+    client.on_publish = on_publish
+    try:
+        started = time.perf_counter()
+        client.connect(host, port, keepalive=30)
+        client.loop_start()
+        if not connected.wait(START_TIMEOUT_S):
+            raise RuntimeError("the bare client did not connect")
+        sent = 0
+        while sent < count:
+            with done:
+                while sent - acked >= window:
+                    if not done.wait(DRAIN_TIMEOUT_S):
+                        raise RuntimeError(f"no PUBACK for {DRAIN_TIMEOUT_S:.0f} s")
+            info = client.publish(REFERENCE_TOPIC, payload, qos=1)
+            if info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                raise RuntimeError(f"bare publish failed: {mqtt.error_string(info.rc)}")
+            sent += 1
+        with done:
+            if not done.wait_for(lambda: acked >= count, DRAIN_TIMEOUT_S):
+                raise RuntimeError(f"only {acked} of {count} PUBACKs")
+        return time.perf_counter() - started
+    finally:
+        client.disconnect()
+        client.loop_stop()
+        client.on_connect = client.on_publish = None  # paho#627: let it go with us
+
+
+@contextlib.contextmanager
+def ingest_process(broker: Broker, db_path: Path, log_path: Path) -> Iterator[int]:
+    """`headoffice ingest` as its own process, as at head office; its pid. SIGTERM at the end
+    (it finishes its round and says offline), SIGKILL only if it does not go."""
+    with log_path.open("ab") as log:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "headoffice",
+                "ingest",
+                "--broker",
+                f"{broker.host}:{broker.port}",
+                "--db",
+                str(db_path),
+                "--client-id",
+                "bench-ingest",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            cwd=REPO,
+        )
+        try:
+            yield proc.pid
+        finally:
+            if proc.poll() is None:
+                os.kill(proc.pid, signal.SIGTERM)
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    os.kill(proc.pid, signal.SIGKILL)
+                    proc.wait()
+            if proc.returncode not in (0, -signal.SIGTERM):
+                tail = log_path.read_text(errors="replace")[-2000:]
+                raise RuntimeError(f"headoffice ingest exited {proc.returncode}:\n{tail}")
+
+
+def _ledger_events(db_path: Path) -> int:
+    with contextlib.closing(sqlite3.connect(db_path)) as db:
+        return int(db.execute("SELECT count(*) FROM events").fetchone()[0])
