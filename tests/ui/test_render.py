@@ -38,7 +38,8 @@ from ui.theme import CALM, HIGH_CONTRAST, Palette, Theme, contrast_ratio
 from ui.view import SCREENS, ViewModel, screen_for, view_model
 from ui.widgets import ELLIPSIS, Fonts, ellipsize, wrap
 
-SIZES = [(800, 480), (1280, 800), (1080, 1920)]
+# the 7" display, a 10" tablet-sized panel, portrait, and the largest landscape (issue 6)
+SIZES = [(800, 480), (1280, 800), (1080, 1920), (1920, 1080)]
 STRIP_PAIR = "strip"  # the simulator's key help: small on purpose, never shown to shoppers
 PAGING = frozenset({staff_input.PAGE_BACK, staff_input.PAGE_ON})
 # one-line lists that may end in "…" (each item is whole in the staff status list):
