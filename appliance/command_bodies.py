@@ -139,7 +139,7 @@ def _rebirth(body: dict[str, Any]) -> None:
 def _resync(body: dict[str, Any]) -> None:
     """{"stream": "sales", "from_seq": 120}"""
     _keys(body, "stream", "from_seq")
-    if body["stream"] not in wire.STREAMS:
+    if not isinstance(body["stream"], str) or body["stream"] not in wire.STREAMS:
         raise BodyError(f"stream: expected one of {', '.join(sorted(wire.STREAMS))}")
     _int(body["from_seq"], "from_seq", 1, MAX_INT)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -94,8 +95,12 @@ def parse_kiosk_topic(topic: str, leaf: str) -> str:
     return parts[3]
 
 
+_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")  # ASCII, as kiosk.id and appliance.commands
+_CURRENCY = re.compile(r"[A-Z]{3}")
+
+
 def _is_id(text: str) -> bool:
-    return 0 < len(text) <= 64 and all(c.isalnum() or c in "-_." for c in text)
+    return _ID.fullmatch(text) is not None
 
 
 # -- payloads -------------------------------------------------------------------------
@@ -145,7 +150,7 @@ def _load(payload: bytes) -> dict[str, Any]:
         raise WireError(f"not JSON: {exc}") from None
     if not isinstance(data, dict):
         raise WireError("payload is not a JSON object")
-    if data.get("v") != SCHEMA_VERSION:
+    if type(data.get("v")) is not int or data["v"] != SCHEMA_VERSION:  # `true` == 1 in Python
         raise WireError(f"unsupported schema version {data.get('v')!r}")
     return data
 
@@ -208,7 +213,7 @@ def validate_sale_body(body: dict[str, Any]) -> None:
     _field(body, "sale_id", str, "body.")
     _field(body, "sale_seq", int, "body.")
     currency = _field(body, "currency", str, "body.")
-    if len(currency) != 3 or not currency.isupper():
+    if not _CURRENCY.fullmatch(currency):
         raise WireError("body.currency: expected an ISO 4217 code")
     total = _field(body, "total_minor", int, "body.")
     lines = _field(body, "lines", list, "body.")
@@ -380,7 +385,10 @@ def _record(data: dict[str, Any], names: list[str]) -> dict[str, Any]:
             raise WireError(f"{name}: missing")
         value = data[name]
         if float in kinds and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
+            try:
+                value = float(value)
+            except OverflowError:  # beyond a double: as the non-finite values below
+                raise WireError(f"{name}: not a finite number") from None
         if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
             expected = " or ".join("null" if k is _NONE else k.__name__ for k in kinds)
             raise WireError(f"{name}: expected {expected}, got {type(value).__name__}")
