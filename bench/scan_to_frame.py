@@ -5,7 +5,8 @@ process, the real pieces: the simulated wedge scanner decodes the keys, the main
 the core, the store looks the item up and keeps the open basket (an fsync'd write), the
 view model is derived and the frame drawn and flipped (SDL's dummy driver). Each basket
 takes BASKET scans of random catalog items, then is paid, so baskets do not grow without
-end; the clock starts at the terminator key and stops after the flip.
+end; the clock starts at the terminator key and stops after the flip. One basket is sold
+first, untimed: the fonts and page caches of a kiosk that has just started.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from ui.render import Renderer
 REPO = Path(__file__).resolve().parents[1]
 SCRATCH_ROOT = REPO / ".bench-tmp"
 BASKET = 20
+WARM_UP = 1  # baskets sold before the clock runs: a kiosk that has just started
 SETTLE_S = 5.0  # an upper bound for the simulated terminal's answer, never a figure
 
 
@@ -63,7 +65,7 @@ def _scans(data_dir: Path, items: int, baskets: int, seed: int) -> list[float]:
         touchscreen.draw()
         rng = random.Random(seed)
         samples: list[float] = []
-        for _ in range(baskets):
+        for basket in range(WARM_UP + baskets):
             for _ in range(BASKET):
                 code = _gtin(rng.randrange(items))[1:]  # the EAN-13 printed on the pack
                 for char in code:
@@ -74,7 +76,8 @@ def _scans(data_dir: Path, items: int, baskets: int, seed: int) -> list[float]:
                 kiosk.run_once(0)
                 touchscreen.draw()
                 pygame.display.flip()
-                samples.append(time.perf_counter() - started)
+                if basket >= WARM_UP:  # the first basket fills font and page caches
+                    samples.append(time.perf_counter() - started)
                 assert kiosk.state.basket.item_count == count + 1, "the scan must be sold"
             _pay(kiosk)
         return samples
