@@ -44,6 +44,7 @@ from headoffice.reorder import ReorderWindow, Resync, signed_resync
 log = logging.getLogger(__name__)
 
 SESSION_EXPIRY_S = 24 * 3600  # the broker keeps our queue through an outage this long
+RECEIVE_MAXIMUM = 1000
 BATCH = 100  # messages handled per round, acks grouped per kiosk
 CLOSE_TIMEOUT_S = 5.0
 
@@ -132,6 +133,9 @@ class Ingest:
         self._worker.start()
         props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]  # paho
         props.SessionExpiryInterval = SESSION_EXPIRY_S
+        # how many deliveries the broker may have waiting for our PUBACK (which comes after
+        # the ledger's commit): 20 by default, which made every round wait on the last one
+        props.ReceiveMaximum = RECEIVE_MAXIMUM
         self._client.connect_async(
             self._host, self._port, self._keepalive_s, clean_start=False, properties=props
         )

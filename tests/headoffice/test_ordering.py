@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from dataclasses import replace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -251,3 +252,53 @@ def test_a_round_applied_together_is_what_applying_one_by_one_gives(ledger_db: s
             ("k2", 1),
         ]
         assert ledger.held() == []
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    order=st.permutations(range(1, 9)),
+    repeats=st.lists(st.integers(1, 8), max_size=4),
+    cuts=st.lists(st.integers(1, 11), max_size=5),
+)
+def test_any_rounds_of_any_order_converge_like_one_by_one(
+    ledger_db: str, order: list[int], repeats: list[int], cuts: list[int]
+) -> None:
+    """The same as above with the deliveries cut into rounds applied with apply_many
+    (whose fast path takes a run that follows on from the stream's next seq): every event
+    once, in seq order, each acked, nothing held; and a round's outcomes are those apply()
+    would give, one per event, in order."""
+    kiosk = f"k-{uuid.uuid4().hex[:8]}"
+    deliveries = [sale_envelope(kiosk, seq) for seq in itertools.chain(order, repeats)]
+    bounds = sorted({0, len(deliveries), *(c for c in cuts if c < len(deliveries))})
+    with open_ledger(ledger_db) as ledger:
+        acked: list[str] = []
+        for start, end in itertools.pairwise(bounds):
+            outcomes = ledger.apply_many(deliveries[start:end])
+            assert [o.event_id for o in outcomes if isinstance(o, Applied)] == [
+                d.event_id for d in deliveries[start:end]
+            ]
+            acked.extend(a for o in outcomes if isinstance(o, Applied) for a in o.acks)
+        sales = [s.sale_seq for s in ledger.sales() if s.kiosk_id == kiosk]
+        assert sales == list(range(1, 9))
+        assert set(acked) == set(ids(*range(1, 9), kiosk=kiosk))
+        assert [h for h in ledger.held() if h[0] == kiosk] == []
+
+
+def test_a_run_with_a_sale_already_stored_under_another_event_falls_back_to_one_by_one(
+    ledger_db: str,
+) -> None:
+    """GIVEN a run of three in-order events whose middle one carries a sale id already
+    stored under another event WHEN applied together THEN the fast path gives way: the
+    first is applied, the clash refused alone, and the third (now after a gap) held."""
+    with open_ledger(ledger_db) as ledger:
+        first = sale_envelope("k1", 1)
+        ledger.apply(first)
+        clash = sale_envelope("k1", 3)
+        clash = replace(clash, body={**clash.body, "sale_id": first.body["sale_id"]})
+        outcomes = ledger.apply_many([sale_envelope("k1", 2), clash, sale_envelope("k1", 4)])
+        assert outcomes[0] == Applied("evt-k1-2", applied=ids(2))
+        assert isinstance(outcomes[1], LedgerError)
+        assert outcomes[2] == Applied("evt-k1-4", held=True)
+        assert [s.sale_seq for s in ledger.sales()] == [1, 2]
