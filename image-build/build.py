@@ -31,7 +31,14 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-WORK = HERE / "work"
+# Root file systems (with /proc and /sys mounted while mmdebstrap runs) and the apt cache
+# live outside the source tree: anything that walks the tree (pip building the editable
+# install, editors, linters) would otherwise walk into them, and a walker inside the
+# chroot's /sys keeps mmdebstrap from unmounting it. One folder per checkout.
+WORK = Path(
+    os.environ.get("KIOSK_IMAGE_WORK")
+    or f"/var/tmp/kiosk-image-{hashlib.sha256(str(REPO).encode()).hexdigest()[:10]}"
+)
 CACHE = WORK / "cache"
 OUT = HERE / "out"
 SUITE = "bookworm"
@@ -293,7 +300,7 @@ class Build:
 
     def logfile(self, name: str) -> object:
         path = self.work / f"{name}.log"
-        log(f"  log: {path.relative_to(REPO)}")
+        log(f"  log: {path}")
         return open(path, "a")
 
     # -- rootfs ---------------------------------------------------------------------------
