@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -39,12 +37,11 @@ from appliance.bootstrap import build
 from appliance.shell import store_health
 from appliance.shell.clock import SystemClock
 from appliance.shell.store import Store
-from bench.common import Result, compare
+from bench.common import Result, compare, scratch_dir
 from bench.store_decision import PRODUCTS, WALL_AT, _prefill_sales, sale_draft
 from tests.support.broker import Broker
 
 REPO = Path(__file__).resolve().parent.parent
-SCRATCH_ROOT = REPO / ".bench-tmp"  # the repo's disk, not a tmpfs (see store_decision)
 
 KIOSK_ID = "kiosk-bench"
 WINDOW = 400  # Reporter's default window: unacknowledged rows in flight
@@ -56,16 +53,8 @@ REFERENCE = "bare paho, QoS 1, same payload, window 400"
 
 def run(events: int = 100_000, workdir: Path | None = None) -> list[Result]:
     """Measure in a scratch directory under workdir (default: the repo's disk), then remove it."""
-    root = workdir if workdir is not None else SCRATCH_ROOT
-    root.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix="backlog-drain-", dir=root))
-    try:
+    with scratch_dir("backlog-drain-", workdir) as scratch:
         return _measure(scratch, events)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-        if workdir is None:
-            with contextlib.suppress(OSError):  # another run's scratch is still there
-                root.rmdir()
 
 
 def _measure(scratch: Path, events: int) -> list[Result]:

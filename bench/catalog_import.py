@@ -12,9 +12,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import random
-import shutil
 import statistics
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,10 +21,8 @@ from appliance.catalog_csv import CsvCatalog
 from appliance.core.barcodes import DEFAULT_RULES, gs1_check_digit
 from appliance.shell import catalog_import
 from appliance.shell.store import Store
-from bench.common import Result, compare
+from bench.common import Result, compare, scratch_dir
 
-REPO = Path(__file__).resolve().parent.parent
-SCRATCH_ROOT = REPO / ".bench-tmp"  # the repo's disk, not a tmpfs (see store_decision.py)
 WALL_AT = "2026-11-23T17:30:00+00:00"
 HEADER = [
     "code",
@@ -85,16 +81,8 @@ def run(
     lookups: int = 20_000,
     workdir: Path | None = None,
 ) -> list[Result]:
-    root = workdir if workdir is not None else SCRATCH_ROOT
-    root.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix="catalog-import-", dir=root))
-    try:
+    with scratch_dir("catalog-import-", workdir) as scratch:
         return _import(scratch, rows) + _lookups(scratch, sorted(sizes), lookups)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-        if workdir is None:
-            with contextlib.suppress(OSError):
-                root.rmdir()
 
 
 def _import(scratch: Path, rows: int) -> list[Result]:

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 import statistics
+import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+
+# Scratch files live under the repo, not /tmp: /tmp may be a tmpfs (it is on Raspberry Pi
+# OS images with a read-only root), where fsync costs nothing and every ratio would lie.
+SCRATCH_ROOT = Path(__file__).resolve().parent.parent / ".bench-tmp"
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,3 +110,19 @@ def render_table(results: Sequence[Result]) -> str:
         cells = (r.what, figure, reference, ratio, r.note)
         rows.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return "\n".join(rows) + "\n"
+
+
+@contextlib.contextmanager
+def scratch_dir(prefix: str, workdir: Path | None = None) -> Iterator[Path]:
+    """A fresh directory under `workdir` (default: SCRATCH_ROOT, on the repo's disk) for
+    one run, removed afterwards with SCRATCH_ROOT itself once no other run uses it."""
+    root = workdir if workdir is not None else SCRATCH_ROOT
+    root.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=prefix, dir=root))
+    try:
+        yield scratch
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+        if workdir is None:
+            with contextlib.suppress(OSError):  # another run's scratch is still there
+                root.rmdir()

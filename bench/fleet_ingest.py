@@ -19,13 +19,10 @@ Two measurements, one broker and one ingest:
 
 from __future__ import annotations
 
-import contextlib
 import heapq
 import math
 import multiprocessing
-import shutil
 import statistics
-import tempfile
 import threading
 import time
 import uuid
@@ -42,12 +39,10 @@ from paho.mqtt.reasoncodes import ReasonCode
 from appliance import wire
 from appliance.shell.store import sale_body
 from bench.backlog_drain import WINDOW, bare_publish_s, ingest_process
-from bench.common import Result, compare
+from bench.common import Result, compare, scratch_dir
 from bench.store_decision import WALL_AT, sale_draft
 from tests.support.broker import Broker
 
-REPO = Path(__file__).resolve().parent.parent
-SCRATCH_ROOT = REPO / ".bench-tmp"
 CONNECT_TIMEOUT_S = 30.0
 START_DELAY_S = 1.0  # after every client is connected and subscribed
 GRACE_S = 5.0  # after the last publish: acks still due count, later ones are "not acked"
@@ -97,10 +92,7 @@ def run(
     workdir: Path | None = None,
 ) -> list[Result]:
     """Measure in a scratch directory under workdir (default: the repo's disk), then remove it."""
-    root = workdir if workdir is not None else SCRATCH_ROOT
-    root.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix="fleet-ingest-", dir=root))
-    try:
+    with scratch_dir("fleet-ingest-", workdir) as scratch:
         with Broker(scratch / "broker") as broker:
             _, payload = _envelope("fleet-ref", 1)
             reference_s = bare_publish_s(
@@ -115,11 +107,6 @@ def run(
                     if not steps[-1].holds:
                         break
         return _results(kiosks, steady, steps, reference_rate, len(payload))
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-        if workdir is None:
-            with contextlib.suppress(OSError):  # another run's scratch is still there
-                root.rmdir()
 
 
 def _results(

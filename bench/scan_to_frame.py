@@ -11,12 +11,9 @@ first, untimed: the fonts and page caches of a kiosk that has just started.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import random
-import shutil
 import statistics
-import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -29,13 +26,11 @@ from appliance.core import buttons
 from appliance.core.events import Tick, Touched
 from appliance.core.state import Checkout
 from appliance.shell.clock import SystemClock
-from bench.common import Result, compare
+from bench.common import Result, compare, scratch_dir
 from bench.store_start import _fill, _gtin
 from ui.app import Touchscreen
 from ui.render import Renderer
 
-REPO = Path(__file__).resolve().parents[1]
-SCRATCH_ROOT = REPO / ".bench-tmp"
 BASKET = 20
 WARM_UP = 1  # baskets sold before the clock runs: a kiosk that has just started
 SETTLE_S = 5.0  # an upper bound for the simulated terminal's answer, never a figure
@@ -108,10 +103,7 @@ def run(
 ) -> list[Result]:
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
-    root = workdir if workdir is not None else SCRATCH_ROOT
-    root.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix="scan-to-frame-", dir=root))
-    try:
+    with scratch_dir("scan-to-frame-", workdir) as scratch:
         figures: dict[int, list[float]] = {}
         for items in sizes:
             data_dir = scratch / f"items-{items}"
@@ -136,8 +128,3 @@ def run(
                 )
             )
         return results
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-        if workdir is None:
-            with contextlib.suppress(OSError):  # another run's scratch is still there
-                root.rmdir()

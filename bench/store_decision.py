@@ -7,11 +7,8 @@ line to a file and fsync it. The ratio is what carries from this machine to a Pi
 
 from __future__ import annotations
 
-import contextlib
 import os
-import shutil
 import statistics
-import tempfile
 import uuid
 from collections.abc import Sequence
 from dataclasses import replace
@@ -27,12 +24,7 @@ from appliance.core.effects import SaleDraft
 from appliance.core.products import Product
 from appliance.core.state import Checkout, KioskState
 from appliance.shell.store import Store, sale_body
-from bench.common import Result, compare, median_time, time_calls
-
-REPO = Path(__file__).resolve().parent.parent
-# Scratch files live under the repo, not /tmp: /tmp may be a tmpfs (it is on Raspberry Pi
-# OS images with a read-only root), where fsync costs nothing and every ratio would lie.
-SCRATCH_ROOT = REPO / ".bench-tmp"
+from bench.common import Result, compare, median_time, scratch_dir, time_calls
 
 KIOSK_ID = "kiosk-bench"
 WALL_AT = "2026-11-23T17:30:00+00:00"
@@ -85,16 +77,8 @@ def run(
     workdir: Path | None = None,
 ) -> list[Result]:
     """Measure in a scratch directory under workdir (default: the repo's disk), then remove it."""
-    root = workdir if workdir is not None else SCRATCH_ROOT
-    root.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix="store-decision-", dir=root))
-    try:
+    with scratch_dir("store-decision-", workdir) as scratch:
         return _measure(scratch, repeats, sorted(sizes))
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-        if workdir is None:
-            with contextlib.suppress(OSError):  # another run's scratch is still there
-                root.rmdir()
 
 
 def _measure(scratch: Path, repeats: int, sizes: list[int]) -> list[Result]:

@@ -7,13 +7,10 @@ this one) against the same child on an empty store, in the same run.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -23,10 +20,9 @@ from appliance.core.basket import Basket
 from appliance.core.effects import SaleDraft
 from appliance.core.products import Product
 from appliance.shell import clean_close, store_health
-from bench.common import Result, compare
+from bench.common import Result, compare, scratch_dir
 
 REPO = Path(__file__).resolve().parents[1]
-SCRATCH_ROOT = REPO / ".bench-tmp"
 WALL_AT = "2026-11-23T10:00:00+00:00"
 
 
@@ -111,10 +107,7 @@ def _measure_child(data_dir: Path) -> dict[str, float]:
 
 
 def run(items: int = 100_000, lines: int = 1_000_000, workdir: Path | None = None) -> list[Result]:
-    root = workdir if workdir is not None else SCRATCH_ROOT
-    root.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix="store-start-", dir=root))
-    try:
+    with scratch_dir("store-start-", workdir) as scratch:
         empty, big = scratch / "empty", scratch / "big"
         empty.mkdir()
         big.mkdir()
@@ -171,11 +164,6 @@ def run(items: int = 100_000, lines: int = 1_000_000, workdir: Path | None = Non
                 "the real UI loop, headless, one sale; target: under 150 MB (VmHWM)",
             ),
         ]
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-        if workdir is None:
-            with contextlib.suppress(OSError):  # another run's scratch is still there
-                root.rmdir()
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["--child"]:

@@ -11,20 +11,17 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from bench.common import Result, compare
+from bench.common import Result, compare, scratch_dir
 from bench.store_start import _fill
 
 REPO = Path(__file__).resolve().parents[1]
-SCRATCH_ROOT = REPO / ".bench-tmp"
 READY_TIMEOUT_S = 30.0
 
 
@@ -71,10 +68,7 @@ def _median_start_s(data_dir: Path, scratch: Path, starts: int) -> float:
 
 
 def run(items: int = 100_000, starts: int = 5, workdir: Path | None = None) -> list[Result]:
-    root = workdir if workdir is not None else SCRATCH_ROOT
-    root.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix="first-frame-", dir=root))
-    try:
+    with scratch_dir("first-frame-", workdir) as scratch:
         small_dir, big_dir = scratch / "small", scratch / "big"
         small_dir.mkdir()
         big_dir.mkdir()
@@ -93,8 +87,3 @@ def run(items: int = 100_000, starts: int = 5, workdir: Path | None = None) -> l
                 " target: under 1 s",
             )
         ]
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-        if workdir is None:
-            with contextlib.suppress(OSError):  # another run's scratch is still there
-                root.rmdir()
