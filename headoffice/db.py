@@ -357,36 +357,7 @@ class SqlLedger:
                     or db.query(f"SELECT 1 FROM events WHERE event_id IN ({marks})", ids)
                 ):
                     raise _NotARun
-                bodies = [json.dumps(e.body, separators=(",", ":"), sort_keys=True) for e in run]
-                db.execute_many(
-                    "INSERT INTO events VALUES (?,?,?,?,?,?,?,?)",
-                    [
-                        (e.event_id, *key, e.seq, e.at, int(e.clock_synced), body, received_at)
-                        for e, body in zip(run, bodies, strict=True)
-                    ],
-                )
-                if key[1] == wire.STREAM_SALES:
-                    db.execute_many(
-                        "INSERT INTO sales VALUES (?,?,?,?,?,?,?,?)",
-                        [
-                            (
-                                e.event_id,
-                                key[0],
-                                e.body["sale_id"],
-                                e.body["sale_seq"],
-                                e.at,
-                                e.body["currency"],
-                                e.body["total_minor"],
-                                body,
-                            )
-                            for e, body in zip(run, bodies, strict=True)
-                        ],
-                    )
-                db.execute(
-                    "INSERT INTO kiosks (kiosk_id, last_seen) VALUES (?, ?)"
-                    " ON CONFLICT (kiosk_id) DO UPDATE SET last_seen = excluded.last_seen",
-                    (key[0], received_at),
-                )
+                self._store_all(run, received_at)
                 db.execute(
                     "UPDATE streams SET next_seq = ?, advanced_at = ?"
                     " WHERE kiosk_id = ? AND stream = ?",
@@ -449,42 +420,50 @@ class SqlLedger:
 
     def _store(self, envelope: wire.Envelope, received_at: str) -> str:
         """The event, its sale (for a sale) and the kiosk's last_seen; its event id."""
+        self._store_all([envelope], received_at)
+        return envelope.event_id
+
+    def _store_all(self, envelopes: Sequence[wire.Envelope], received_at: str) -> None:
+        """The events, their sales and their kiosks' last_seen: a statement of each kind."""
         db = self._sql
-        body = json.dumps(envelope.body, separators=(",", ":"), sort_keys=True)
-        db.execute(
+        bodies = [json.dumps(e.body, separators=(",", ":"), sort_keys=True) for e in envelopes]
+        db.execute_many(
             "INSERT INTO events VALUES (?,?,?,?,?,?,?,?)",
-            (
-                envelope.event_id,
-                envelope.kiosk_id,
-                envelope.stream,
-                envelope.seq,
-                envelope.at,
-                int(envelope.clock_synced),
-                body,
-                received_at,
-            ),
-        )
-        if envelope.stream == wire.STREAM_SALES:
-            b = envelope.body
-            db.execute(
-                "INSERT INTO sales VALUES (?,?,?,?,?,?,?,?)",
+            [
                 (
-                    envelope.event_id,
-                    envelope.kiosk_id,
-                    b["sale_id"],
-                    b["sale_seq"],
-                    envelope.at,
-                    b["currency"],
-                    b["total_minor"],
+                    e.event_id,
+                    e.kiosk_id,
+                    e.stream,
+                    e.seq,
+                    e.at,
+                    int(e.clock_synced),
                     body,
-                ),
+                    received_at,
+                )
+                for e, body in zip(envelopes, bodies, strict=True)
+            ],
+        )
+        sales = [
+            (
+                e.event_id,
+                e.kiosk_id,
+                e.body["sale_id"],
+                e.body["sale_seq"],
+                e.at,
+                e.body["currency"],
+                e.body["total_minor"],
+                body,
             )
-        db.execute(
+            for e, body in zip(envelopes, bodies, strict=True)
+            if e.stream == wire.STREAM_SALES
+        ]
+        if sales:
+            db.execute_many("INSERT INTO sales VALUES (?,?,?,?,?,?,?,?)", sales)
+        db.execute_many(
             "INSERT INTO kiosks (kiosk_id, last_seen) VALUES (?, ?)"
             " ON CONFLICT (kiosk_id) DO UPDATE SET last_seen = excluded.last_seen",
-            (envelope.kiosk_id, received_at),
+            [(kiosk_id, received_at) for kiosk_id in dict.fromkeys(e.kiosk_id for e in envelopes)],
         )
-        return envelope.event_id
 
     def due_resyncs(self, window: ReorderWindow) -> list[Resync]:
         """Gaps the window did not close, each claimed here so that one ingest asks once.
