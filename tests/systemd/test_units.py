@@ -83,7 +83,8 @@ def test_kiosk_unit_watchdog_and_user() -> None:
 def test_a_kiosk_that_keeps_failing_ends_in_the_out_of_service_sign() -> None:
     """GIVEN Restart=always WHEN the kiosk fails StartLimitBurst times within the interval
     THEN systemd stops restarting, the unit is "failed" and OnFailure= starts the sign.
-    The limit must be reachable: the burst's restarts, RestartSec apart, fit the interval."""
+    The limit must be reachable, also by a slow crash loop: a kiosk that starts and dies a
+    minute later, again and again, is as broken as one that dies at once."""
     unit = parse(SYSTEMD_DIR / "kiosk.service")
     assert value(unit, "Service", "Restart") == "always"
     burst = int(value(unit, "Unit", "StartLimitBurst"))
@@ -91,6 +92,8 @@ def test_a_kiosk_that_keeps_failing_ends_in_the_out_of_service_sign() -> None:
     restart_s = seconds(value(unit, "Service", "RestartSec"))
     assert 3 <= burst <= 10
     assert burst * restart_s < interval_s, "restarts are too slow ever to hit the limit"
+    slow_crash_s = 60  # starting (READY within ~10 s on a Pi), then a minute of selling
+    assert burst * (restart_s + slow_crash_s) < interval_s, "a slow crash loop never ends"
     # no StartLimitAction=reboot: rebooting would hide the fault; the sign shows it
     assert unit["Unit"].get("StartLimitAction", ["none"])[-1] == "none"
     failure_units = value(unit, "Unit", "OnFailure").split()
