@@ -40,6 +40,7 @@ WORK = Path(
     or f"/var/tmp/kiosk-image-{hashlib.sha256(str(REPO).encode()).hexdigest()[:10]}"
 )
 CACHE = WORK / "cache"
+CHECKOUT_MARK = "checkout"  # in each work folder: the checkout it belongs to
 OUT = HERE / "out"
 SUITE = "bookworm"
 # Debian's archive; point MIRROR at a snapshot (snapshot.debian.org/archive/debian/<date>)
@@ -194,6 +195,9 @@ class Build:
             self._binfmt()
         for folder in (self.work, CACHE / f"apt-{self.arch}", self.out):
             folder.mkdir(parents=True, exist_ok=True)
+        (WORK / CHECKOUT_MARK).write_text(str(REPO) + "\n")
+        for stale in prune_work_dirs(WORK.parent, WORK, _mount_points()):
+            log(f"  removed {stale}: its checkout is gone")
 
     def _binfmt(self) -> None:
         """arm64 maintainer scripts run under qemu-user: binfmt_misc must know aarch64."""
@@ -520,6 +524,31 @@ class Build:
         if self.xz and xz.exists():
             figures["xz_bytes"] = xz.stat().st_size
         (self.out / f"{self.name}.build.json").write_text(json.dumps(figures, indent=2) + "\n")
+
+
+def prune_work_dirs(base: Path, mine: Path, mounts: Sequence[str]) -> list[Path]:
+    """Remove the work folders (2-3 GB each) of checkouts that no longer exist, such as
+    CI's throwaway clones: each names its checkout in CHECKOUT_MARK. A folder without the
+    mark, with anything mounted inside, or whose checkout is still there is kept."""
+    removed: list[Path] = []
+    for folder in sorted(base.glob("kiosk-image-*")):
+        mark = folder / CHECKOUT_MARK
+        if folder == mine or not folder.is_dir() or folder.is_symlink() or not mark.is_file():
+            continue
+        checkout = Path(mark.read_text().strip())
+        if not checkout.is_absolute() or checkout.exists():
+            continue
+        inside = str(folder.resolve()) + "/"
+        if any(m == inside[:-1] or m.startswith(inside) for m in mounts):
+            continue  # a build of it is running, or died with /proc or /sys mounted
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
+
+
+def _mount_points() -> list[str]:
+    with open("/proc/self/mounts", encoding="utf-8") as f:
+        return [line.split()[1].replace("\\040", " ") for line in f if line.strip()]
 
 
 def _ids(root: Path) -> dict[str, tuple[int, int]]:
