@@ -22,6 +22,7 @@ from appliance import config as config_mod
 from appliance.core.tax import tax_included, tax_table
 from appliance.money import minor_digits
 from appliance.shell import store_health
+from appliance.shell.schema import LINES_OF_SALE
 
 COMMANDS = frozenset({"store", "export"})
 
@@ -246,8 +247,8 @@ def _sales_between(
         "SELECT s.sale_id, s.seq, s.at, s.currency, s.total_minor, s.saved_minor,"
         " s.payment_method, s.payment_reference, l.line_no, l.gtin, l.name, l.quantity,"
         " l.unit_price_minor, l.total_minor, COALESCE(l.paid_minor, l.total_minor),"
-        " l.vat_rate_bp FROM sales s JOIN sale_lines l ON l.sale_id = s.sale_id"
-        " WHERE s.at >= ? AND s.at < ? ORDER BY s.seq, l.line_no",
+        f" l.vat_rate_bp FROM sales s JOIN sale_lines l ON {LINES_OF_SALE}"
+        " WHERE s.at >= ? AND s.at < ? ORDER BY s.seq, l.line_key",
         (low, high),
     )
     sale: dict[str, Any] | None = None

@@ -12,6 +12,8 @@ import re
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+import orjson
+
 SCHEMA_VERSION = 1
 ROOT = "pos/v1"
 MAX_PAYLOAD_BYTES = 256 * 1024
@@ -125,7 +127,9 @@ class Envelope:
     body: dict[str, Any]
 
     def to_json(self) -> bytes:
-        return json.dumps(
+        """Compact, keys sorted, UTF-8 (orjson: a sale's envelope in ~2 µs, not json's ~25,
+        inside every sale's commit)."""
+        return orjson.dumps(
             {
                 "v": SCHEMA_VERSION,
                 "event_id": self.event_id,
@@ -136,17 +140,18 @@ class Envelope:
                 "clock_synced": self.clock_synced,
                 "body": self.body,
             },
-            separators=(",", ":"),
-            sort_keys=True,
-        ).encode()
+            option=orjson.OPT_SORT_KEYS,
+        )
 
 
 def _load(payload: bytes) -> dict[str, Any]:
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise WireError(f"payload too large ({len(payload)} bytes)")
     try:
-        data = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        # orjson is strict where json is lax: no NaN or Infinity, no integers past 64 bits,
+        # UTF-8 only; and several times faster on head office's ingest path
+        data = orjson.loads(payload)
+    except orjson.JSONDecodeError as exc:
         raise WireError(f"not JSON: {exc}") from None
     if not isinstance(data, dict):
         raise WireError("payload is not a JSON object")

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from appliance.core.products import Product
+from appliance.shell.schema import LINES_OF_SALE
 from appliance.shell.store import Store
 
 BEST_SELLER_DAYS = 30
@@ -60,7 +61,7 @@ def best_sellers(
     # CROSS JOIN fixes the order: sales by number first, then their lines by key
     rows = store.db.execute(
         "SELECT l.gtin, sum(l.quantity) AS units FROM sales s"
-        " CROSS JOIN sale_lines l ON l.sale_id = s.sale_id"
+        f" CROSS JOIN sale_lines l ON {LINES_OF_SALE}"
         " CROSS JOIN products p ON p.gtin = l.gtin"
         " WHERE s.seq > ? AND s.at >= ? AND p.plu IS NOT NULL"
         " GROUP BY l.gtin ORDER BY units DESC, l.gtin LIMIT ?",

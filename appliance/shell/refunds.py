@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from appliance import wire
 from appliance.core.records import RefundDraft, SoldLine, SoldSale
+from appliance.shell.schema import LINE_KEY_SPAN
 from appliance.shell.store import Store, StoreError, new_id
 
 
@@ -18,9 +19,9 @@ def find_sale(store: Store, seq: int, check: str) -> SoldSale | None:
     lines = store.db.execute(
         "SELECT l.line_no, l.gtin, l.name, l.quantity, l.paid_minor, l.vat_rate_bp,"
         " COALESCE((SELECT sum(r.units) FROM refund_lines r JOIN refunds f"
-        "  ON f.refund_id = r.refund_id WHERE f.sale_id = l.sale_id AND r.line_no = l.line_no),"
-        " 0) FROM sale_lines l WHERE l.sale_id = ? ORDER BY l.line_no",
-        (row[0],),
+        "  ON f.refund_id = r.refund_id WHERE f.sale_id = ? AND r.line_no = l.line_no),"
+        " 0) FROM sale_lines l WHERE l.line_key >= ? AND l.line_key < ? ORDER BY l.line_key",
+        (row[0], row[1] * LINE_KEY_SPAN, (row[1] + 1) * LINE_KEY_SPAN),
     ).fetchall()
     return SoldSale(
         sale_id=row[0],

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from appliance.core.records import Report
 from appliance.core.tax import tax_table
+from appliance.shell.schema import LINE_KEY_SPAN
 from appliance.shell.store import Store
 
 
@@ -54,9 +55,9 @@ def _report(
     ).fetchone()
     gross: dict[int, int] = {}
     for rate, amount in db.execute(
-        "SELECT l.vat_rate_bp, sum(l.paid_minor) FROM sale_lines l JOIN sales s"
-        " ON s.sale_id = l.sale_id WHERE s.seq > ? GROUP BY l.vat_rate_bp",
-        (marks.sale_seq,),
+        "SELECT vat_rate_bp, sum(paid_minor) FROM sale_lines"
+        " WHERE line_key >= ? GROUP BY vat_rate_bp",
+        ((marks.sale_seq + 1) * LINE_KEY_SPAN,),
     ):
         gross[rate] = gross.get(rate, 0) + amount
     for rate, amount in db.execute(

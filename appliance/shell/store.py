@@ -25,11 +25,12 @@ from appliance.core.products import Product
 from appliance.core.promotion_codec import from_dict, to_dict
 from appliance.core.promotions import Rule, gtins_of
 from appliance.shell import clean_close
-from appliance.shell.schema import MIGRATIONS, SCHEMA_VERSION, statements
+from appliance.shell.schema import LINE_KEY_SPAN, MIGRATIONS, SCHEMA_VERSION, statements
 from appliance.shell.store_health import HighWater, hwm_path
 
 log = logging.getLogger(__name__)
 MARKED_SEQUENCES = ("sale", "refund")
+SALES_STREAM_SEQ = f"stream:{wire.STREAM_SALES}"  # the sales stream's number in `sequences`
 HWM_SYNC_EVERY = 10
 
 
@@ -162,7 +163,13 @@ class Store:
             for number in range(version + 1, SCHEMA_VERSION + 1):
                 with self.transaction():
                     for statement in statements(MIGRATIONS[number - 1]):
-                        self._db.execute(statement)
+                        try:
+                            self._db.execute(statement)
+                        except sqlite3.IntegrityError as exc:
+                            raise StoreError(
+                                f"migration to version {number} cannot move a row ({exc});"
+                                " the store is unchanged: see `kiosk store recover`"
+                            ) from exc
                     broken = self._db.execute("PRAGMA foreign_key_check").fetchall()
                     if broken:
                         raise StoreError(
@@ -328,7 +335,7 @@ class Store:
         event_id = new_id()
         try:
             with self.transaction():
-                seq = self._next("sale")
+                seq, stream_seq, row_id = self._take("sale", SALES_STREAM_SEQ, "outbox")
                 totals = draft.totals
                 self._db.execute(
                     "INSERT INTO sales (sale_id, seq, at, currency, total_minor, saved_minor,"
@@ -346,12 +353,13 @@ class Store:
                 )
                 paid = Basket(draft.lines).paid_by_line(totals.savings)
                 self._db.executemany(
-                    "INSERT INTO sale_lines (sale_id, line_no, gtin, name, quantity,"
+                    "INSERT INTO sale_lines (line_key, seq, line_no, gtin, name, quantity,"
                     " unit_price_minor, total_minor, vat_rate_bp, paid_minor)"
-                    " VALUES (?,?,?,?,?,?,?,?,?)",
+                    " VALUES (?,?,?,?,?,?,?,?,?,?)",
                     [
                         (
-                            sale_id,
+                            seq * LINE_KEY_SPAN + line.line_no,
+                            seq,
                             line.line_no,
                             line.product.gtin,
                             line.product.name,
@@ -372,22 +380,31 @@ class Store:
                 for gtin, level in self._move_stock_many(sold, "sale", sale_id, wall_at):
                     self._stock_alert(gtin, level, sold[gtin], kiosk_id, wall_at, clock_synced)
                 body = sale_body(sale_id, seq, draft)
-                self.append_outbox(
-                    event_id, kiosk_id, wire.STREAM_SALES, wall_at, clock_synced, body
+                envelope = wire.Envelope(
+                    event_id, kiosk_id, wire.STREAM_SALES, stream_seq, wall_at, clock_synced, body
                 )
+                self._insert_outbox(row_id, envelope)
         except sqlite3.Error as exc:
             raise StoreError(f"the sale could not be saved: {exc}") from exc
         return CommittedSale(sale_id, seq, event_id)
 
     def _next(self, name: str) -> int:
-        row = self._db.execute(
-            "INSERT INTO sequences (name, last) VALUES (?, 1)"
-            " ON CONFLICT (name) DO UPDATE SET last = last + 1 RETURNING last",
-            (name,),
-        ).fetchone()
-        if name in MARKED_SEQUENCES:
-            self._taken[name] = int(row[0])
-        return int(row[0])
+        return self._take(name)[0]
+
+    def _take(self, *names: str) -> tuple[int, ...]:
+        """The next number of each of these (distinct) sequences, in one statement: a sale
+        takes three (its number, its stream's, the outbox row's). Inside a transaction."""
+        marks = ",".join("(?, 1)" for _ in names)
+        rows = self._db.execute(
+            f"INSERT INTO sequences (name, last) VALUES {marks}"
+            " ON CONFLICT (name) DO UPDATE SET last = last + 1 RETURNING name, last",
+            names,
+        ).fetchall()
+        got = {str(name): int(last) for name, last in rows}
+        for name in MARKED_SEQUENCES:
+            if name in got:
+                self._taken[name] = got[name]
+        return tuple(got[name] for name in names)
 
     def next_number(self, name: str) -> int:
         """The next number of a sequence (sale, refund, ...); call inside a transaction."""
@@ -431,8 +448,8 @@ class Store:
         ).fetchall():
             lines = self._db.execute(
                 "SELECT line_no, gtin, name, quantity, unit_price_minor, total_minor, vat_rate_bp"
-                " FROM sale_lines WHERE sale_id = ? ORDER BY line_no",
-                (row[0],),
+                " FROM sale_lines WHERE line_key >= ? AND line_key < ? ORDER BY line_key",
+                (row[1] * LINE_KEY_SPAN, (row[1] + 1) * LINE_KEY_SPAN),
             ).fetchall()
             keys = (
                 "line_no",
@@ -471,13 +488,16 @@ class Store:
         synced: bool,
         body: dict[str, object],
     ) -> None:
-        seq = self._next(f"stream:{stream}")
+        seq, row_id = self._take(f"stream:{stream}", "outbox")
         envelope = wire.Envelope(event_id, kiosk_id, stream, seq, at, synced, body)
+        self._insert_outbox(row_id, envelope)
+
+    def _insert_outbox(self, row_id: int, envelope: wire.Envelope) -> None:
         # ids only ever grow (the reporter reads on from the last id it sent), also when
         # every row has been acknowledged: they come from a sequence, not max(id) + 1
         self._db.execute(
             "INSERT INTO outbox (id, event_id, stream, seq, payload) VALUES (?,?,?,?,?)",
-            (self._next("outbox"), event_id, stream, seq, envelope.to_json()),
+            (row_id, envelope.event_id, envelope.stream, envelope.seq, envelope.to_json()),
         )
         self._outbox_change += 1
 

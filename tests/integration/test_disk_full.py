@@ -159,7 +159,7 @@ def journal(path: Path) -> list[tuple[object, ...]]:
     with closing(sqlite3.connect(path)) as db, db:
         return db.execute(
             "SELECT s.sale_id, s.seq, s.total_minor, l.line_no, l.gtin, l.quantity"
-            " FROM sales s JOIN sale_lines l USING (sale_id) ORDER BY s.seq, l.line_no"
+            " FROM sales s JOIN sale_lines l USING (seq) ORDER BY s.seq, l.line_no"
         ).fetchall()
 
 

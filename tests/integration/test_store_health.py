@@ -245,8 +245,9 @@ def test_check_finds_an_outbox_row_that_cannot_be_read_and_orphaned_lines(sold: 
     with closing(sqlite3.connect(sold.path)) as db, db:
         db.execute("UPDATE outbox SET payload = x'7b7d' WHERE id = 1")
         db.execute(
-            "INSERT INTO sale_lines (sale_id, line_no, gtin, name, quantity, unit_price_minor,"
-            " total_minor, vat_rate_bp) VALUES ('gone', 1, '1', 'x', 1, 1, 1, 0)"
+            "INSERT INTO sale_lines (line_key, seq, line_no, gtin, name, quantity,"
+            " unit_price_minor, total_minor, vat_rate_bp)"
+            " VALUES (999999 * 1048576 + 1, 999999, 1, '1', 'x', 1, 1, 1, 0)"
         )
     health = store_health.check(sold.path)
     assert not health.fit

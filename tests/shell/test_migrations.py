@@ -76,11 +76,19 @@ def _rows_v1(db: sqlite3.Connection, version: int) -> None:
     )
     db.execute("INSERT INTO sequences VALUES ('sale', 1)")
     db.execute("INSERT INTO sales VALUES ('S1', 1, ?, 'PLN', 698, 0, 'card', 'AUTH1')", (AT,))
-    db.execute(
-        "INSERT INTO sale_lines (sale_id, line_no, gtin, name, quantity, unit_price_minor,"
-        " total_minor, vat_rate_bp) VALUES ('S1', 1, ?, 'Whole milk 1 l', 2, 349, 698, 500)",
-        (MILK,),
-    )
+    if version < 7:
+        db.execute(
+            "INSERT INTO sale_lines (sale_id, line_no, gtin, name, quantity, unit_price_minor,"
+            " total_minor, vat_rate_bp) VALUES ('S1', 1, ?, 'Whole milk 1 l', 2, 349, 698, 500)",
+            (MILK,),
+        )
+    else:  # from version 7 a line is keyed by its sale's number (seq * 2^20 + line_no)
+        db.execute(
+            "INSERT INTO sale_lines (line_key, seq, line_no, gtin, name, quantity,"
+            " unit_price_minor, total_minor, vat_rate_bp) VALUES (1048577, 1, 1, ?,"
+            " 'Whole milk 1 l', 2, 349, 698, 500)",
+            (MILK,),
+        )
     db.execute(
         "INSERT INTO outbox (event_id, stream, seq, payload) VALUES ('E1', 'sales', 1, ?)",
         (b'{"sale_id": "S1"}',),
@@ -221,6 +229,52 @@ def test_a_migration_that_would_break_a_reference_changes_nothing(tmp_path: Path
     assert db.execute("SELECT count(*) FROM sale_lines").fetchone()[0] == 2
     assert db.execute("SELECT count(*) FROM outbox").fetchone()[0] == 1
     db.close()
+
+
+def test_a_line_without_its_sale_stops_the_key_migration_and_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    """GIVEN a version-6 store holding a sale line whose sale is gone (written with foreign
+    keys off) WHEN today's software opens it THEN version 7, which keys lines by their
+    sale's number, refuses with the reason and the file is still a whole version-6 store."""
+    path = tmp_path / "kiosk.sqlite3"
+    build(path, 6)
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute(
+        "INSERT INTO sale_lines (sale_id, line_no, gtin, name, quantity, unit_price_minor,"
+        " total_minor, vat_rate_bp, paid_minor) VALUES ('GONE', 1, ?, 'Milk', 1, 349, 349,"
+        " 500, 349)",
+        (MILK,),
+    )
+    db.close()
+
+    with pytest.raises(StoreError, match="migration to version 7 cannot move a row"):
+        Store.open(path)
+
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 6
+    assert db.execute("SELECT count(*) FROM sale_lines").fetchone()[0] == 2
+    db.close()
+
+
+def test_a_sales_lines_are_its_key_range_and_a_line_cannot_claim_another_key(
+    tmp_path: Path,
+) -> None:
+    """GIVEN a version-6 store with sale 1's line WHEN it is migrated THEN the line is keyed
+    1 * 2^20 + 1, and the table refuses a line whose key does not match its sale and number."""
+    path = tmp_path / "kiosk.sqlite3"
+    build(path, 6)
+    with Store.open(path) as store:
+        assert store.db.execute("SELECT line_key, seq, line_no FROM sale_lines").fetchall() == [
+            (1048577, 1, 1)
+        ]
+        with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+            store.db.execute(
+                "INSERT INTO sale_lines (line_key, seq, line_no, gtin, name, quantity,"
+                " unit_price_minor, total_minor, vat_rate_bp) VALUES (5, 1, 2, ?, 'Milk', 1,"
+                " 349, 349, 500)",
+                (MILK,),
+            )
 
 
 @pytest.mark.parametrize("version", range(1, SCHEMA_VERSION))
