@@ -154,6 +154,8 @@ class Build:
 
     def run(self) -> int:
         started = time.monotonic()
+        # the figures say whether packages came from the cache or the network
+        self.apt_debs_before = len(list((CACHE / f"apt-{self.arch}").glob("*.deb")))
         stages = self.stages()
         for number, (name, fn) in enumerate(stages, 1):
             log(f"[image {self.arch}] stage {number}/{len(stages)} {name} ...")
@@ -518,6 +520,7 @@ class Build:
             "image_allocated_bytes": image.stat().st_blocks * 512,
             "wheels_cached": "wheels" in self.times and self.times["wheels"] < 1,
             "apt_cache_debs": len(list((CACHE / f"apt-{self.arch}").glob("*.deb"))),
+            "apt_cache_warm": getattr(self, "apt_debs_before", 0) > 0,
             **getattr(self, "sizes", {}),
         }
         xz = image.with_suffix(".img.xz")
