@@ -23,6 +23,9 @@ from appliance.shell.runner import Runner
 log = logging.getLogger(__name__)
 
 
+_NOTHING = object()  # no failed save waiting
+
+
 class Loop:
     def __init__(self, state: KioskState, runner: Runner, clock: Clock, tower: LightTower) -> None:
         self.state = state
@@ -33,6 +36,11 @@ class Loop:
         self._lamp: Lamp | None = None
         self._open_sale: dict[str, Any] | None = snapshot.open_sale(state)
         self._lane: dict[str, Any] | None = snapshot.lane(state)
+        # what a save last failed to write: not tried again until it changes, or a store
+        # that refuses every write (a full disk) would answer each StoreFailed's step with
+        # another save and another StoreFailed, for ever, inside one process_pending()
+        self._open_sale_failed: object = _NOTHING
+        self._lane_failed: object = _NOTHING
         self.rejected: list[checkout.IllegalTransition] = []
         # events the shell handles before the core (a raw MQTT command): type → handler,
         # which returns the events for the core
@@ -102,21 +110,25 @@ class Loop:
         """Save the lane's closure (and head office's waiting request) when it changes, so
         a lane staff closed is still closed after a power cut."""
         body = snapshot.lane(self.state)
-        if body == self._lane:
+        if body == self._lane or body == self._lane_failed:
             return []
         events = self._runner.save_lane(body)
-        if not events:
-            self._lane = body
+        if events:
+            self._lane_failed = body
+        else:
+            self._lane, self._lane_failed = body, _NOTHING
         return events
 
     def _keep_open_sale(self) -> list[Event]:
         """Save the unpaid sale whenever it changes, so a restart brings it back."""
         body = snapshot.open_sale(self.state)
-        if body == self._open_sale:
+        if body == self._open_sale or body == self._open_sale_failed:
             return []
         events = self._runner.save_open_sale(body)
-        if not events:
-            self._open_sale = body
+        if events:
+            self._open_sale_failed = body
+        else:
+            self._open_sale, self._open_sale_failed = body, _NOTHING
         return events
 
     def _show_lamp(self) -> None:
