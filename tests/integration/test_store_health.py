@@ -255,6 +255,18 @@ def test_check_finds_an_outbox_row_that_cannot_be_read_and_orphaned_lines(sold: 
     assert any("1 rows point to rows that are gone" in p for p in health.problems)
 
 
+def test_check_finds_two_outbox_rows_with_one_event_id(sold: Sold) -> None:
+    """No index enforces unique event ids in the outbox (schema 8): the check does."""
+    with closing(sqlite3.connect(sold.path)) as db, db:
+        db.execute(
+            "INSERT INTO outbox (id, event_id, stream, seq, payload) SELECT 999999, event_id,"
+            " stream, seq, payload FROM outbox WHERE id = 1"
+        )
+    health = store_health.check(sold.path)
+    assert not health.fit
+    assert "outbox rows 1 and 999999 carry the same event id" in health.problems
+
+
 def test_a_stock_ledger_that_lost_rows_is_made_to_add_up_again(sold: Sold) -> None:
     with closing(sqlite3.connect(sold.path)) as db, db:
         db.execute("DELETE FROM stock_movements WHERE id <= 10")

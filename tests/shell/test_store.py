@@ -113,6 +113,27 @@ def test_the_open_sale_is_cleared_by_the_sale_that_pays_it(store: Store) -> None
     assert store.load_open_sale() is None
 
 
+def test_acks_remove_handed_out_rows_by_id_and_any_other_row_by_a_search(store: Store) -> None:
+    """The outbox keeps no index on event ids (schema 8): GIVEN five events, three of them
+    handed out to the reporter WHEN head office acknowledges two handed out, one never
+    handed out (an ack that overtook a restart's re-read), a repeat and an unknown id THEN
+    exactly those three rows go, in one transaction, and a second ack of them changes
+    nothing."""
+    store.low_stock_level = 0
+    ids = [commit_sale(store, "k1").event_id for _ in range(5)]
+    assert [r.event_id for r in store.outbox_pending(3)] == ids[:3]
+    acked = [ids[0], ids[1], ids[4], ids[1], "unknown"]
+    assert store.mark_delivered(acked) == 3
+    assert [r.event_id for r in store.outbox_pending(10)] == [ids[2], ids[3]]
+    assert store.mark_delivered(acked) == 0
+    assert store.outbox_depth() == 2 == count(store, "outbox")
+    # the same after a reopen, when nothing was handed out yet
+    store.close()
+    with Store.open(store.path) as reopened:
+        assert reopened.mark_delivered([ids[3], ids[3]]) == 1
+        assert [r.event_id for r in reopened.outbox_pending(10)] == [ids[2]]
+
+
 def test_outbox_ids_only_grow_also_when_everything_was_acknowledged(store: Store) -> None:
     """The reporter reads on from the last id it sent: GIVEN every event acknowledged (an
     empty outbox) WHEN the next sale is committed, also after a reopen THEN its event's id
@@ -140,3 +161,45 @@ def test_sale_and_event_ids_are_time_ordered_uuids(store: Store) -> None:
     for ids in ([s.sale_id for s in sales], [s.event_id for s in sales]):
         assert all(uuid.UUID(i).version == 7 for i in ids)
         assert ids == sorted(ids) and len(set(ids)) == len(ids)
+
+
+def test_a_paid_open_sale_never_comes_back_and_clearing_it_writes_nothing(
+    store: Store,
+) -> None:
+    """Schema 8: a sale's commit leaves the open sale's row alone; the row notes the last
+    sale number when it was saved. GIVEN a basket saved, then paid WHEN the kiosk loads the
+    open sale (also after a reopen) THEN there is none, and the loop's clearing of it costs
+    no write; WHEN the next customer's basket is saved THEN that one comes back."""
+    basket = {"v": 1, "basket": ["first customer"]}
+    store.save_open_sale(basket, WALL_AT)
+    assert store.load_open_sale() == basket
+    commit_sale(store, "k1")
+    assert store.load_open_sale() is None
+    before = store.db.total_changes
+    store.save_open_sale(None, WALL_AT)
+    assert store.db.total_changes == before  # nothing written, no fsync
+    store.close()
+    with Store.open(store.path) as reopened:
+        assert reopened.load_open_sale() is None  # the row is there, read as paid
+        nxt = {"v": 1, "basket": ["next customer"]}
+        reopened.save_open_sale(nxt, WALL_AT)
+    with Store.open(store.path) as again:
+        assert again.load_open_sale() == nxt
+        again.save_open_sale(None, WALL_AT)  # given up at the till: deleted
+        assert again.load_open_sale() is None
+        assert count(again, "open_sale") == 0
+
+
+def test_an_open_sale_saved_by_schema_7_comes_back(tmp_path: Path) -> None:
+    """A row written before schema 8 has no sale number (NULL): schema 7 deleted a paid
+    sale's row with the sale, so a row that is there is unpaid."""
+    path = tmp_path / "kiosk.sqlite3"
+    with Store.open(path) as store:
+        commit_sale(store, "k1")
+        store.db.execute(
+            "INSERT INTO open_sale (id, body, updated_at, after_sale)"
+            ' VALUES (1, \'{"v": 1, "basket": []}\', ?, NULL)',
+            (WALL_AT,),
+        )
+    with Store.open(path) as reopened:
+        assert reopened.load_open_sale() == {"v": 1, "basket": []}
