@@ -20,6 +20,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, Self
 
+import orjson
+
 from appliance import wire
 from headoffice.reorder import Gap, ReorderWindow, Resync
 from headoffice.sql import DATABASE_ERRORS, Database, connect, is_postgres
@@ -212,6 +214,23 @@ def _runs(envelopes: Sequence[wire.Envelope]) -> list[list[wire.Envelope]]:
         else:
             runs.append([envelope])
     return runs
+
+
+ROWS_A_STATEMENT = 100  # 800 parameters for 8 columns: under SQLite's old limit of 999
+
+
+def _insert_rows(db: Database, table: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Rows (of the table's every column, in order) in INSERTs of up to ROWS_A_STATEMENT
+    rows each. executemany steps a statement a row, and SQLite's module lets go of the GIL
+    at each step: ingest's worker then waited for paho's thread to hand it back twice per
+    event (the backlog benchmark: these inserts took a fifth less wall time in one go)."""
+    for start in range(0, len(rows), ROWS_A_STATEMENT):
+        chunk = rows[start : start + ROWS_A_STATEMENT]
+        marks = "(" + ",".join("?" * len(chunk[0])) + ")"
+        db.execute(
+            f"INSERT INTO {table} VALUES " + ",".join([marks] * len(chunk)),  # table: a literal
+            [value for row in chunk for value in row],
+        )
 
 
 def utc_now_iso() -> str:
@@ -426,9 +445,11 @@ class SqlLedger:
     def _store_all(self, envelopes: Sequence[wire.Envelope], received_at: str) -> None:
         """The events, their sales and their kiosks' last_seen: a statement of each kind."""
         db = self._sql
-        bodies = [json.dumps(e.body, separators=(",", ":"), sort_keys=True) for e in envelopes]
-        db.execute_many(
-            "INSERT INTO events VALUES (?,?,?,?,?,?,?,?)",
+        # compact, keys sorted, UTF-8: as the envelope's own encoding (wire.Envelope.to_json)
+        bodies = [orjson.dumps(e.body, option=orjson.OPT_SORT_KEYS).decode() for e in envelopes]
+        _insert_rows(
+            db,
+            "events",
             [
                 (
                     e.event_id,
@@ -457,8 +478,7 @@ class SqlLedger:
             for e, body in zip(envelopes, bodies, strict=True)
             if e.stream == wire.STREAM_SALES
         ]
-        if sales:
-            db.execute_many("INSERT INTO sales VALUES (?,?,?,?,?,?,?,?)", sales)
+        _insert_rows(db, "sales", sales)
         db.execute_many(
             "INSERT INTO kiosks (kiosk_id, last_seen) VALUES (?, ?)"
             " ON CONFLICT (kiosk_id) DO UPDATE SET last_seen = excluded.last_seen",

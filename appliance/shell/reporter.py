@@ -110,7 +110,10 @@ class Reporter:
         # Rows stay in the outbox until acked, so paho never needs to hold more than
         # this connection's window plus what it replays from the last one.
         client.max_queued_messages_set(2 * window)
-        client.max_inflight_messages_set(window)  # paho's 20 made the window wait on PUBACKs
+        # No paho in-flight limit: the window above is the flow control. paho's 20 made the
+        # window wait on PUBACKs, and any limit makes paho walk every unacknowledged message
+        # at each PUBACK (`_update_inflight`): 400 steps a PUBACK with the whole window out.
+        client.max_inflight_messages_set(0)
         client.will_set(self._status_topic, wire.online_payload(False, ""), qos=1, retain=True)
         # paho's backoff has no jitter (research §2.6); a random first delay spreads a
         # fleet that lost the same broker. paho annotates int but only does arithmetic.
