@@ -206,12 +206,21 @@ def test_a_store_newer_than_the_software_is_refused(tmp_path: Path) -> None:
         Store.open(path)
 
 
-def test_a_migration_that_would_break_a_reference_changes_nothing(tmp_path: Path) -> None:
-    """GIVEN a version-4 store holding a sale line whose sale is gone (written with foreign
-    keys off) WHEN today's software opens it THEN it refuses with the reason and the file is
-    still a whole version-4 store with its rows (the migration is one transaction)."""
+@pytest.mark.parametrize(
+    ("version", "refusal"),
+    [
+        (4, "migration to version 5 would break 1 references"),  # the foreign key check
+        (6, "migration to version 7 cannot move a row"),  # lines keyed by their sale's number
+    ],
+)
+def test_a_line_without_its_sale_stops_a_migration_and_changes_nothing(
+    tmp_path: Path, version: int, refusal: str
+) -> None:
+    """GIVEN a store holding a sale line whose sale is gone (written with foreign keys off)
+    WHEN today's software opens it THEN the next migration refuses with the reason and the
+    file is still a whole store of the old version with its rows (one transaction each)."""
     path = tmp_path / "kiosk.sqlite3"
-    build(path, 4)
+    build(path, version)
     db = sqlite3.connect(path, isolation_level=None)
     db.execute(
         "INSERT INTO sale_lines (sale_id, line_no, gtin, name, quantity, unit_price_minor,"
@@ -221,39 +230,13 @@ def test_a_migration_that_would_break_a_reference_changes_nothing(tmp_path: Path
     )
     db.close()
 
-    with pytest.raises(StoreError, match="migration to version 5 would break 1 references"):
+    with pytest.raises(StoreError, match=refusal):
         Store.open(path)
 
     db = sqlite3.connect(path)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 4
+    assert db.execute("PRAGMA user_version").fetchone()[0] == version
     assert db.execute("SELECT count(*) FROM sale_lines").fetchone()[0] == 2
     assert db.execute("SELECT count(*) FROM outbox").fetchone()[0] == 1
-    db.close()
-
-
-def test_a_line_without_its_sale_stops_the_key_migration_and_changes_nothing(
-    tmp_path: Path,
-) -> None:
-    """GIVEN a version-6 store holding a sale line whose sale is gone (written with foreign
-    keys off) WHEN today's software opens it THEN version 7, which keys lines by their
-    sale's number, refuses with the reason and the file is still a whole version-6 store."""
-    path = tmp_path / "kiosk.sqlite3"
-    build(path, 6)
-    db = sqlite3.connect(path, isolation_level=None)
-    db.execute(
-        "INSERT INTO sale_lines (sale_id, line_no, gtin, name, quantity, unit_price_minor,"
-        " total_minor, vat_rate_bp, paid_minor) VALUES ('GONE', 1, ?, 'Milk', 1, 349, 349,"
-        " 500, 349)",
-        (MILK,),
-    )
-    db.close()
-
-    with pytest.raises(StoreError, match="migration to version 7 cannot move a row"):
-        Store.open(path)
-
-    db = sqlite3.connect(path)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 6
-    assert db.execute("SELECT count(*) FROM sale_lines").fetchone()[0] == 2
     db.close()
 
 
