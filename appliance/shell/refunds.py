@@ -19,9 +19,9 @@ def find_sale(store: Store, seq: int, check: str) -> SoldSale | None:
     lines = store.db.execute(
         "SELECT l.line_no, l.gtin, l.name, l.quantity, l.paid_minor, l.vat_rate_bp,"
         " COALESCE((SELECT sum(r.units) FROM refund_lines r JOIN refunds f"
-        "  ON f.refund_id = r.refund_id WHERE f.sale_id = ? AND r.line_no = l.line_no),"
+        "  ON f.refund_id = r.refund_id WHERE f.sale_seq = ? AND r.line_no = l.line_no),"
         " 0) FROM sale_lines l WHERE l.line_key >= ? AND l.line_key < ? ORDER BY l.line_key",
-        (row[0], row[1] * LINE_KEY_SPAN, (row[1] + 1) * LINE_KEY_SPAN),
+        (row[1], row[1] * LINE_KEY_SPAN, (row[1] + 1) * LINE_KEY_SPAN),
     ).fetchall()
     return SoldSale(
         sale_id=row[0],
@@ -50,8 +50,9 @@ def commit_refund(
         total = sum(line.amount_minor for line in lines)
         seq = store.next_number("refund")
         store.db.execute(
-            "INSERT INTO refunds VALUES (?,?,?,?,?,?,?)",
-            (refund_id, seq, current.sale_id, at, staff_id, current.currency, total),
+            "INSERT INTO refunds (refund_id, seq, sale_id, at, staff_id, currency,"
+            " total_minor, sale_seq) VALUES (?,?,?,?,?,?,?,?)",
+            (refund_id, seq, current.sale_id, at, staff_id, current.currency, total, current.seq),
         )
         store.db.executemany(
             "INSERT INTO refund_lines VALUES (?,?,?,?,?,?)",

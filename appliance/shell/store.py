@@ -70,6 +70,11 @@ class Store:
         # mark lives beside the database (store_health.HighWater), outside any backup of it
         self._hwm: HighWater | None = None
         self._taken: dict[str, int] = {}
+        # each sequence's last number as this connection last committed it, and as the
+        # open transaction has taken it: a hint for _take's guarded UPDATE, never trusted
+        # on its own (a stale hint costs one slow statement, not a repeated number)
+        self._last: dict[str, int] = {}
+        self._taking: dict[str, int] = {}
         # event id -> outbox row id of every row handed out by outbox_pending and not yet
         # acknowledged: head office acknowledges by event id, and the outbox keeps no index
         # on it (one b-tree page less in every sale's commit; schema version 8)
@@ -193,10 +198,12 @@ class Store:
         self._db.execute("BEGIN IMMEDIATE")
         self._outbox_change = 0
         self._taken = {}
+        self._taking = {}
         try:
             yield
             self._mark_taken()
         except BaseException:
+            self._taking = {}
             if self._db.in_transaction:  # SQLITE_FULL inside a statement rolled back already
                 self._db.execute("ROLLBACK")
             raise
@@ -204,7 +211,9 @@ class Store:
             self._db.execute("COMMIT")
         except BaseException:
             self._outbox_rows = None  # what is on disk is not known: count again
+            self._last, self._taking = {}, {}
             raise
+        self._last.update(self._taking)
         if self._outbox_rows is not None:
             self._outbox_rows += self._outbox_change
 
@@ -402,19 +411,38 @@ class Store:
         return self._take(name)[0]
 
     def _take(self, *names: str) -> tuple[int, ...]:
-        """The next number of each of these (distinct) sequences, in one statement: a sale
-        takes three (its number, its stream's, the outbox row's). Inside a transaction."""
-        marks = ",".join("(?, 1)" for _ in names)
-        rows = self._db.execute(
-            f"INSERT INTO sequences (name, last) VALUES {marks}"
-            " ON CONFLICT (name) DO UPDATE SET last = last + 1 RETURNING name, last",
-            names,
-        ).fetchall()
-        got = {str(name): int(last) for name, last in rows}
-        for name in MARKED_SEQUENCES:
-            if name in got:
-                self._taken[name] = got[name]
-        return tuple(got[name] for name in names)
+        """The next number of each of these sequences; inside a transaction. A sale takes
+        three (its number, its stream's, the outbox row's).
+
+        Each is one UPDATE guarded by the number this connection last saw (`last = n`):
+        ~2 µs, where one UPSERT ... RETURNING for all three cost ~30 µs of every sale's
+        commit. A sequence seen for the first time, or changed by another writer, takes
+        the sure path: an UPSERT that returns the number."""
+        got: list[int] = []
+        for name in names:
+            seen = self._taking.get(name, self._last.get(name))
+            if (
+                seen is not None
+                and self._db.execute(
+                    "UPDATE sequences SET last = ? WHERE name = ? AND last = ?",
+                    (seen + 1, name, seen),
+                ).rowcount
+                == 1
+            ):
+                number = seen + 1
+            else:
+                number = int(
+                    self._db.execute(
+                        "INSERT INTO sequences (name, last) VALUES (?, 1) ON CONFLICT (name)"
+                        " DO UPDATE SET last = last + 1 RETURNING last",
+                        (name,),
+                    ).fetchone()[0]
+                )
+            self._taking[name] = number
+            if name in MARKED_SEQUENCES:
+                self._taken[name] = number
+            got.append(number)
+        return tuple(got)
 
     def next_number(self, name: str) -> int:
         """The next number of a sequence (sale, refund, ...); call inside a transaction."""

@@ -235,8 +235,24 @@ def _check_journal(db: sqlite3.Connection, found: _Findings, *, parse_outbox: bo
             f"pages); the next sale is numbered above {mark}"
         )
     if parse_outbox:
+        _check_sale_ids(db, found)
         _check_outbox(db, found)
     return True
+
+
+def _check_sale_ids(db: sqlite3.Connection, found: _Findings) -> None:
+    """Every sale has an id of its own (no index enforces that since schema 9: a UUIDv7,
+    unique by its random bits). One sort of the journal: the full check only."""
+    try:
+        repeated = db.execute(
+            "SELECT sale_id, group_concat(seq, ', ') FROM sales GROUP BY sale_id"
+            " HAVING count(*) > 1 LIMIT 3"
+        ).fetchall()
+    except sqlite3.DatabaseError as exc:
+        found.problems.append(f"the sales journal cannot be read: {exc}")
+        return
+    for sale_id, numbers in repeated:
+        found.problems.append(f"sales {numbers} carry the same sale id {sale_id}")
 
 
 def _check_outbox(db: sqlite3.Connection, found: _Findings) -> None:

@@ -267,6 +267,19 @@ def test_check_finds_two_outbox_rows_with_one_event_id(sold: Sold) -> None:
     assert "outbox rows 1 and 999999 carry the same event id" in health.problems
 
 
+def test_check_finds_two_sales_with_one_sale_id(sold: Sold) -> None:
+    """No index enforces unique sale ids in the journal (schema 9): the full check does."""
+    with closing(sqlite3.connect(sold.path)) as db, db:
+        db.execute(
+            "INSERT INTO sales SELECT sale_id, 999999, at, currency, total_minor, saved_minor,"
+            " payment_method, payment_reference FROM sales WHERE seq = 1"
+        )
+        sale_id = db.execute("SELECT sale_id FROM sales WHERE seq = 1").fetchone()[0]
+    health = store_health.check(sold.path)
+    assert not health.fit
+    assert f"sales 1, 999999 carry the same sale id {sale_id}" in health.problems
+
+
 def test_a_stock_ledger_that_lost_rows_is_made_to_add_up_again(sold: Sold) -> None:
     with closing(sqlite3.connect(sold.path)) as db, db:
         db.execute("DELETE FROM stock_movements WHERE id <= 10")

@@ -34,7 +34,7 @@ def build(path: Path, version: int) -> None:
                 db.execute(statement)
         _rows_v1(db, version)
         if version >= 2:
-            _rows_v2(db)
+            _rows_v2(db, version)
         if version >= 5:
             _rows_v5(db)
         db.execute(f"PRAGMA user_version={version}")
@@ -102,7 +102,7 @@ def _rows_v1(db: sqlite3.Connection, version: int) -> None:
     db.execute("INSERT INTO audit (at, action, detail) VALUES (?, 'approve', 'age: 18+')", (AT,))
 
 
-def _rows_v2(db: sqlite3.Connection) -> None:
+def _rows_v2(db: sqlite3.Connection, version: int) -> None:
     db.execute("UPDATE products SET quantity_limit = 6, plu = '4011' WHERE gtin = ?", (BREAD,))
     db.execute(
         "INSERT INTO suspended_sales (created_at, staff_id, basket) VALUES (?, 'staff-1', '[]')",
@@ -110,7 +110,10 @@ def _rows_v2(db: sqlite3.Connection) -> None:
     )
     db.execute("UPDATE audit SET staff_id = 'staff-1', reason = 'id seen'")
     db.execute("UPDATE sale_lines SET paid_minor = total_minor")  # v2 wrote it with the line
-    db.execute("INSERT INTO refunds VALUES ('R1', 1, 'S1', ?, 'staff-1', 'PLN', 349)", (AT,))
+    if version < 9:
+        db.execute("INSERT INTO refunds VALUES ('R1', 1, 'S1', ?, 'staff-1', 'PLN', 349)", (AT,))
+    else:  # from version 9 a refund names its sale by number too
+        db.execute("INSERT INTO refunds VALUES ('R1', 1, 'S1', ?, 'staff-1', 'PLN', 349, 1)", (AT,))
     db.execute("INSERT INTO refund_lines VALUES ('R1', 1, 1, 349, ?, 500)", (MILK,))
 
 
@@ -156,9 +159,9 @@ def test_a_store_from_every_earlier_version_opens_with_its_rows(
         assert [r.event_id for r in store.outbox_pending(10)] == ["E1"]
         assert store.db.execute("PRAGMA foreign_key_check").fetchall() == []
         if version >= 2:
-            assert store.db.execute("SELECT refund_id, sale_id FROM refunds").fetchall() == [
-                ("R1", "S1")
-            ]
+            assert store.db.execute(
+                "SELECT refund_id, sale_id, sale_seq FROM refunds"
+            ).fetchall() == [("R1", "S1", 1)]
         # ids only grow: the next event is numbered above the acknowledged E2 too
         with store.transaction():
             store.append_outbox("E3", "k1", "sales", AT, True, {"sale_id": "S2"})
@@ -238,6 +241,52 @@ def test_a_line_without_its_sale_stops_a_migration_and_changes_nothing(
     assert db.execute("SELECT count(*) FROM sale_lines").fetchone()[0] == 2
     assert db.execute("SELECT count(*) FROM outbox").fetchone()[0] == 1
     db.close()
+
+
+def test_a_refund_without_its_sale_stops_the_migration_to_9_and_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    """GIVEN a version-8 store holding a refund of a sale that is gone WHEN today's software
+    opens it THEN migration 9 (refunds name their sale's number) refuses, and the file is
+    still a whole version-8 store with every row."""
+    path = tmp_path / "kiosk.sqlite3"
+    build(path, 8)
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("INSERT INTO refunds VALUES ('R2', 2, 'GONE', ?, 'staff-1', 'PLN', 100)", (AT,))
+    db.close()
+
+    with pytest.raises(StoreError, match="migration to version 9 cannot move a row"):
+        Store.open(path)
+
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 8
+    assert db.execute("SELECT count(*) FROM refunds").fetchone()[0] == 2
+    assert db.execute("SELECT count(*) FROM sales").fetchone()[0] == 1
+    db.close()
+
+
+def test_the_journal_has_no_sale_id_index_and_a_refund_must_name_its_sale_rightly(
+    tmp_path: Path,
+) -> None:
+    """GIVEN a version-8 store WHEN it is migrated THEN the journal has no index but its key
+    (one page less in every sale's commit), and a refund whose sale id and number name two
+    different sales, or a sale that is not there, is refused."""
+    path = tmp_path / "kiosk.sqlite3"
+    build(path, 8)
+    with Store.open(path) as store:
+        indexes = store.db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'sales'"
+        ).fetchall()
+        assert indexes == []
+        for sale_id, sale_seq in (("S1", 2), ("S9", 1)):
+            with pytest.raises(sqlite3.IntegrityError, match="they disagree"):
+                store.db.execute(
+                    "INSERT INTO refunds VALUES ('R2', 2, ?, ?, 'staff-1', 'PLN', 100, ?)",
+                    (sale_id, AT, sale_seq),
+                )
+        store.db.execute(
+            "INSERT INTO refunds VALUES ('R2', 2, 'S1', ?, 'staff-1', 'PLN', 100, 1)", (AT,)
+        )
 
 
 def test_a_sales_lines_are_its_key_range_and_a_line_cannot_claim_another_key(

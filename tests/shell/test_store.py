@@ -49,6 +49,30 @@ def test_a_failed_commit_leaves_nothing_behind(store: Store) -> None:
     assert store.outbox_depth() == 1 == count(store, "outbox")
 
 
+def test_numbers_go_on_after_a_failed_commit_and_after_another_writer(store: Store) -> None:
+    """GIVEN the store's numbers as its connection remembers them WHEN a sale's commit fails
+    (its numbers roll back), or another writer moves a sequence under it (a recovery, a
+    restored mark) THEN the next sale takes the next free number: none repeats, none is
+    skipped by the rollback."""
+    assert commit_sale(store, "k1").seq == 1
+    store.db.execute(
+        "CREATE TRIGGER fail_outbox BEFORE INSERT ON outbox"
+        " BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+    )
+    with pytest.raises(StoreError, match="disk full"):
+        commit_sale(store, "k1")
+    store.db.execute("DROP TRIGGER fail_outbox")
+    assert commit_sale(store, "k1").seq == 2
+    store.db.execute("UPDATE sequences SET last = 40 WHERE name = 'sale'")
+    store.db.execute("UPDATE sequences SET last = 70 WHERE name = 'outbox'")
+    assert commit_sale(store, "k1").seq == 41
+    assert [r.id for r in store.outbox_pending(10)][-1] == 71
+    assert [r.seq for r in store.outbox_pending(10)] == [1, 2, 3]  # the stream's own numbers
+    with Store.open(store.path) as again:  # a second connection sees the same sequences
+        assert commit_sale(again, "k1").seq == 42
+    assert commit_sale(store, "k1").seq == 43
+
+
 def test_the_outbox_counter_agrees_with_the_table(store: Store) -> None:
     """The depth is a counter kept beside the writes; it must equal count(*) always."""
     store.low_stock_level = 0  # only sales in the outbox here
