@@ -11,6 +11,11 @@ reporter's window (400) messages outstanding. The reference keeps paho's default
 flight: the fastest setting for it here, 10,400/s against 8,000/s with 400 in flight); the
 reporter lets its whole window fly. The difference is what the kiosk and head office add:
 SQLite on both sides, the ingest's round trip and the app-level ack.
+
+The reference runs in a process of its own, so it is paho as shipped (the kiosk and the
+ingest install appliance.paho_speed), once right before the drain and once right after:
+its rate is the two runs' mean, so a shared machine that speeds up or slows down during
+the run moves both sides of the ratio alike.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -30,9 +36,11 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from appliance import config as config_mod
+from appliance import paho_speed
 from appliance.bootstrap import build
 from appliance.shell import store_health
 from appliance.shell.clock import SystemClock
@@ -62,13 +70,14 @@ def _measure(scratch: Path, events: int) -> list[Result]:
     data_dir.mkdir()
     payload = _fill_outbox(data_dir, events)
     with Broker(scratch / "broker") as broker:
-        reference_s = bare_publish_s(broker.host, broker.port, payload, events, WINDOW)
+        before_s = bare_publish_s(broker.host, broker.port, payload, events, WINDOW)
         with ingest_process(broker, scratch / "headoffice.sqlite3", scratch / "ingest.log"):
             drain_s = _drain(data_dir, broker.port)
+        after_s = bare_publish_s(broker.host, broker.port, payload, events, WINDOW)
         stored = _ledger_events(scratch / "headoffice.sqlite3")
     if stored != events:
         raise RuntimeError(f"head office stored {stored} events, expected {events}")
-    reference_rate = events / reference_s
+    reference_rate = (events / before_s + events / after_s) / 2
     figure_rate = events / drain_s
     return [
         compare(
@@ -77,8 +86,9 @@ def _measure(scratch: Path, events: int) -> list[Result]:
             "events/s",
             REFERENCE,
             reference_rate,
-            f"{len(payload):,}-byte envelopes; drain {drain_s:.1f} s, reference "
-            f"{reference_s:.1f} s; issue 7 asks for a ratio of at least 0.7",
+            f"{len(payload):,}-byte envelopes; drain {drain_s:.1f} s; reference the mean"
+            f" of {events / before_s:,.0f}/s before the drain and {events / after_s:,.0f}/s"
+            " after it; issue 7 asks for a ratio of at least 0.7",
         )
     ]
 
@@ -121,7 +131,29 @@ def _drain(data_dir: Path, port: int) -> float:
 
 def bare_publish_s(host: str, port: int, payload: bytes, count: int, window: int) -> float:
     """Seconds for a bare paho client to publish `count` QoS 1 messages and see every
-    PUBACK, with at most `window` not yet PUBACKed; paho's defaults otherwise (20 in flight)."""
+    PUBACK, with at most `window` not yet PUBACKed: in a process of its own (paho as
+    shipped, whatever this process has installed), run by `python -m bench.backlog_drain`."""
+    with tempfile.TemporaryDirectory(prefix="bare-paho-") as tmp:
+        payload_path = Path(tmp) / "payload"
+        payload_path.write_bytes(payload)
+        args = [host, str(port), str(payload_path), str(count), str(window)]
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.backlog_drain", "reference", *args],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            timeout=DRAIN_TIMEOUT_S,
+            check=False,
+        )
+    if done.returncode != 0:
+        raise RuntimeError(f"the bare paho reference failed:\n{done.stderr[-2000:]}")
+    return float(done.stdout.split()[-1])
+
+
+def _bare_publish_here(host: str, port: int, payload: bytes, count: int, window: int) -> float:
+    """bare_publish_s's measurement, in this process; paho's defaults (20 in flight)."""
+    if Properties.__init__ is not paho_speed.ORIGINAL["Properties.__init__"]:
+        raise RuntimeError("the reference must be paho as shipped: appliance.paho_speed is on")
     done = threading.Condition()
     acked = 0
     connected = threading.Event()
@@ -205,3 +237,11 @@ def ingest_process(broker: Broker, db_path: Path, log_path: Path) -> Iterator[in
 def _ledger_events(db_path: Path) -> int:
     with contextlib.closing(sqlite3.connect(db_path)) as db:
         return int(db.execute("SELECT count(*) FROM events").fetchone()[0])
+
+
+if __name__ == "__main__":  # bare_publish_s's child: reference HOST PORT PAYLOAD COUNT WINDOW
+    _, _, host_arg, port_arg, payload_arg, count_arg, window_arg = sys.argv
+    took = _bare_publish_here(
+        host_arg, int(port_arg), Path(payload_arg).read_bytes(), int(count_arg), int(window_arg)
+    )
+    print(f"{took:.6f}")

@@ -35,7 +35,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from appliance import wire
+from appliance import paho_speed, wire
 from appliance.broker_tls import TlsFiles, secure
 from headoffice.db import Applied, Ledger, LedgerError, open_ledger
 from headoffice.reorder import ReorderWindow, Resync, signed_resync
@@ -73,6 +73,7 @@ class Ingest:
         reorder: ReorderWindow | None = None,
         command_key: Path | None = None,  # signs resync requests; None: log gaps only
     ) -> None:
+        paho_speed.apply()  # paho's MQTT 5 objects without their per-packet set-up cost
         self._reorder = reorder or ReorderWindow()
         self._command_key = command_key
         self._tick_s = min(1.0, self._reorder.seconds / 4)  # how often to look for gaps

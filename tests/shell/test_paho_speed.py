@@ -1,0 +1,157 @@
+# mypy: disable-error-code="no-untyped-call"
+"""appliance.paho_speed: paho's property and reason-code objects, cheaper, and the same.
+
+Every check builds one object with paho's own methods (paho_speed.ORIGINAL) and one with
+the installed ones, and compares what paho and our code can see of them: attributes, the
+bytes on the wire both ways, errors.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import paho.mqtt
+import pytest
+from paho.mqtt.exception import MQTTException
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+
+from appliance import paho_speed
+
+PACKET_TYPES = [
+    getattr(PacketTypes, name)
+    for name in dir(PacketTypes)
+    if name.isupper() and name not in ("INDEXES", "Names")
+]
+# a value of each wire type (paho's Properties.types order)
+SAMPLE = {0: 1, 1: 300, 2: 70_000, 3: 5, 4: b"\x01\x02", 5: "text/json", 6: ("k", "v")}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def applied() -> None:
+    assert paho_speed.apply() is True
+
+
+def as_shipped_properties(packet_type: int) -> Properties:
+    made = object.__new__(Properties)
+    paho_speed.ORIGINAL["Properties.__init__"](made, packet_type)
+    return made
+
+
+def as_shipped_reason(packet_type: int, *args: Any) -> ReasonCode:
+    made = object.__new__(ReasonCode)
+    paho_speed.ORIGINAL["ReasonCode.__init__"](made, packet_type, *args)
+    return made
+
+
+def settable(packet_type: int) -> dict[str, Any]:
+    """Every property paho allows on this packet type, with a value of its type."""
+    template = as_shipped_properties(packet_type)
+    out: dict[str, Any] = {}
+    for name, ident in template.names.items():
+        kind, packets = template.properties[ident]
+        if packet_type in packets:
+            out[name.replace(" ", "")] = SAMPLE[kind]
+    return out
+
+
+def test_it_is_installed_once_and_only_on_the_checked_paho() -> None:
+    assert paho.mqtt.__version__ == paho_speed.PAHO_CHECKED  # requirements.lock pins it
+    assert paho_speed.apply() is True  # idempotent
+    assert Properties.__init__ is not paho_speed.ORIGINAL["Properties.__init__"]
+
+
+def test_another_paho_version_is_left_as_shipped(monkeypatch: pytest.MonkeyPatch) -> None:
+    for target, method in (
+        (Properties, "__init__"),
+        (Properties, "clear"),
+        (ReasonCode, "__init__"),
+    ):
+        monkeypatch.setattr(target, method, paho_speed.ORIGINAL[f"{target.__name__}.{method}"])
+    monkeypatch.setattr(paho_speed, "_applied", False)
+    monkeypatch.setattr(paho.mqtt, "__version__", "9.9.9")
+    assert paho_speed.apply() is False
+    assert Properties.__init__ is paho_speed.ORIGINAL["Properties.__init__"]
+    assert ReasonCode.__init__ is paho_speed.ORIGINAL["ReasonCode.__init__"]
+
+
+@pytest.mark.parametrize("packet_type", PACKET_TYPES)
+def test_properties_carry_the_same_fields_and_bytes(packet_type: int) -> None:
+    ours, theirs = Properties(packet_type), as_shipped_properties(packet_type)
+    assert vars(ours) == vars(theirs)
+    assert ours.pack() == theirs.pack() == b"\x00"
+    values = settable(packet_type)
+    for name, value in values.items():
+        setattr(ours, name, value)
+        setattr(theirs, name, value)
+    assert ours.pack() == theirs.pack()
+    assert str(ours) == str(theirs)
+    assert ours.json() == theirs.json()
+    wire = theirs.pack()
+    back, back_theirs = Properties(packet_type), as_shipped_properties(packet_type)
+    assert back.unpack(wire)[1] == back_theirs.unpack(wire)[1] == len(wire)
+    assert vars(back) == vars(back_theirs)
+    ours.clear()
+    paho_speed.ORIGINAL["Properties.clear"](theirs)
+    assert vars(ours) == vars(theirs) == vars(Properties(packet_type))
+    assert ours.isEmpty()
+
+
+def test_a_property_the_packet_does_not_take_is_refused_alike() -> None:
+    for made in (Properties(PacketTypes.PUBACK), as_shipped_properties(PacketTypes.PUBACK)):
+        with pytest.raises(MQTTException, match="does not apply to packet type"):
+            made.SessionExpiryInterval = 10
+        with pytest.raises(MQTTException, match="must be one of"):
+            made.NoSuchThing = 1
+
+
+def test_a_property_set_on_one_object_is_not_seen_on_another() -> None:
+    """The tables are shared; the values are not."""
+    first = Properties(PacketTypes.PUBLISH)
+    first.MessageExpiryInterval = 30
+    assert Properties(PacketTypes.PUBLISH).pack() == b"\x00"
+    assert not hasattr(Properties(PacketTypes.PUBLISH), "MessageExpiryInterval")
+
+
+@pytest.mark.parametrize("packet_type", PACKET_TYPES)
+def test_reason_codes_have_the_same_value_name_and_bytes(packet_type: int) -> None:
+    names = [
+        name
+        for table in ReasonCode.names.values()
+        for name, packets in table.items()
+        if packet_type in packets
+    ]
+    for args in [(), *((name,) for name in names)]:
+        for _ in range(2):  # the first of a kind is searched, the second remembered
+            try:
+                theirs = as_shipped_reason(packet_type, *args)
+            except KeyError:  # no "Success" for this packet type (CONNECT, PINGREQ, ...)
+                with pytest.raises(KeyError):
+                    ReasonCode(packet_type, *args)
+                continue
+            ours = ReasonCode(packet_type, *args)
+            assert (ours.value, ours.packetType) == (theirs.value, theirs.packetType)
+            assert (ours.getName(), str(ours), ours.pack()) == (
+                theirs.getName(),
+                str(theirs),
+                theirs.pack(),
+            )
+            assert ours == theirs and ours.is_failure == theirs.is_failure
+
+
+def test_reason_codes_by_number_and_unknown_names_behave_alike() -> None:
+    ours = ReasonCode(PacketTypes.PUBACK, identifier=0x87)
+    theirs = as_shipped_reason(PacketTypes.PUBACK, "Success", 0x87)
+    assert (
+        (ours.value, ours.getName())
+        == (theirs.value, theirs.getName())
+        == (
+            0x87,
+            "Not authorized",
+        )
+    )
+    assert ReasonCode(PacketTypes.DISCONNECT).getName() == "Normal disconnection"
+    for make in (ReasonCode, as_shipped_reason):
+        with pytest.raises(KeyError):
+            make(PacketTypes.PUBACK, "No such reason")
