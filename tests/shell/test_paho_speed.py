@@ -8,10 +8,15 @@ bytes on the wire both ways, errors.
 
 from __future__ import annotations
 
+import random
+import socket
+from collections.abc import Iterator
 from typing import Any
 
 import paho.mqtt
+import paho.mqtt.client as mqtt
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, _ConnectionState
 from paho.mqtt.exception import MQTTException
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
@@ -155,3 +160,111 @@ def test_reason_codes_by_number_and_unknown_names_behave_alike() -> None:
     for make in (ReasonCode, as_shipped_reason):
         with pytest.raises(KeyError):
             make(PacketTypes.PUBACK, "No such reason")
+
+
+# -- reading: whole bursts, from a buffer ----------------------------------------------------
+
+
+def publish_packet(mid: int, payload: bytes) -> bytes:
+    """A QoS 1 MQTT 5 PUBLISH on pos/v1/k/k1/evt/sales, as a broker sends it."""
+    topic = b"pos/v1/k/k1/evt/sales"
+    body = len(topic).to_bytes(2, "big") + topic + mid.to_bytes(2, "big") + b"\x00" + payload
+    size, length = len(body), bytearray()
+    while True:
+        size, digit = divmod(size, 128)
+        length.append(digit | (0x80 if size else 0))
+        if not size:
+            return bytes([0x32]) + bytes(length) + body
+
+
+class Peer:
+    """A paho client whose connection is one end of a socket pair; the test is the broker."""
+
+    def __init__(self) -> None:
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id="t", protocol=mqtt.MQTTv5, manual_ack=True
+        )
+        self.got: list[tuple[int, bytes]] = []
+        self.client.on_message = lambda c, u, m: self.got.append((m.mid, bytes(m.payload)))
+        self.connect()
+
+    def connect(self) -> None:
+        self.ours, self.broker = socket.socketpair()
+        self.ours.setblocking(False)
+        self.broker.settimeout(5.0)  # a client that stops reading fails the test, not hangs it
+        self.client._sock = self.ours
+        self.client._state = _ConnectionState.MQTT_CS_CONNECTED
+
+    def close(self) -> None:
+        self.ours.close()
+        self.broker.close()
+
+
+@pytest.fixture
+def peer() -> Iterator[Peer]:
+    made = Peer()
+    yield made
+    made.close()
+
+
+def test_one_read_takes_every_packet_already_there_with_few_system_calls(
+    peer: Peer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """paho 2.2 reads one packet per select() on a client that only receives, five
+    recv() calls each; now one loop_read() takes all that has arrived."""
+    messages = [(mid, f"sale {mid}".encode() * 40) for mid in range(1, 51)]
+    peer.broker.sendall(b"".join(publish_packet(mid, body) for mid, body in messages))
+    calls = 0
+    real_recv = peer.ours.recv
+
+    def counted(size: int) -> bytes:
+        nonlocal calls
+        calls += 1
+        return real_recv(size)
+
+    monkeypatch.setattr(peer, "ours", _Counted(peer.ours, counted))
+    peer.client._sock = peer.ours
+    assert peer.client.loop_read() == MQTTErrorCode.MQTT_ERR_SUCCESS
+    assert peer.got == messages
+    assert calls <= 3  # a 64 KB read or two, and the one that finds nothing more
+
+
+class _Counted:
+    def __init__(self, sock: socket.socket, recv: Any) -> None:
+        self._sock, self.recv = sock, recv
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_packets_split_anywhere_arrive_whole_and_in_order(peer: Peer, seed: int) -> None:
+    rng = random.Random(seed)
+    messages = [(mid, rng.randbytes(rng.randrange(0, 3000))) for mid in range(1, 201)]
+    stream = b"".join(publish_packet(mid, body) for mid, body in messages)
+    at = 0
+    while at < len(stream):
+        cut = rng.randrange(1, 9000)
+        peer.broker.sendall(stream[at : at + cut])
+        at += cut
+        assert peer.client.loop_read() == MQTTErrorCode.MQTT_ERR_SUCCESS
+    assert peer.got == messages
+
+
+def test_a_new_connection_never_reads_what_was_left_of_the_old_one(peer: Peer) -> None:
+    peer.broker.sendall(publish_packet(1, b"old") + publish_packet(2, b"old too"))
+    assert peer.client._sock_recv(1) == b"\x32"  # the rest of both packets is now buffered
+    old = (peer.ours, peer.broker)
+    peer.connect()  # a reconnect: a new socket
+    peer.broker.sendall(publish_packet(7, b"new"))
+    assert peer.client.loop_read() == MQTTErrorCode.MQTT_ERR_SUCCESS
+    assert peer.got == [(7, b"new")]
+    for sock in old:
+        sock.close()
+
+
+def test_a_closed_connection_is_seen_as_lost(peer: Peer) -> None:
+    peer.broker.sendall(publish_packet(1, b"last"))
+    peer.broker.close()
+    assert peer.client.loop_read() == MQTTErrorCode.MQTT_ERR_CONN_LOST
+    assert peer.got == [(1, b"last")]

@@ -94,6 +94,7 @@ class Broker:
             f"persistence {'true' if self.persistence else 'false'}",
             f"persistence_location {self.workdir / 'persistence'}/",
             "set_tcp_nodelay true",  # as docs/mosquitto/mosquitto.conf: no Nagle delay
+            "max_queued_messages 250000",  # as docs/mosquitto/mosquitto.conf: none dropped
             "log_dest stderr",
             "log_type all",
         ]
