@@ -87,6 +87,8 @@ def _measure(scratch: Path, events: int, rounds: int) -> list[Result]:
             data_dir = scratch / f"kiosk-{number}"
             shutil.copytree(filled, data_dir)  # the same backlog each round
             ledger = scratch / f"headoffice-{number}.sqlite3"
+            # the copy and the last round's files written back now, not under the timed drain
+            os.sync()
             with ingest_process(broker, ledger, scratch / "ingest.log"):
                 drain_s = _drain(data_dir, broker.port)
             after = events / bare_publish_s(broker.host, broker.port, payload, events, WINDOW)
@@ -97,6 +99,8 @@ def _measure(scratch: Path, events: int, rounds: int) -> list[Result]:
             done.append(_Round(drain_s, reference, events / drain_s / reference))
             before = after
             shutil.rmtree(data_dir)
+            for leftover in scratch.glob(f"{ledger.name}*"):  # the ledger and its WAL
+                leftover.unlink()
     middle = sorted(done, key=lambda r: r.ratio)[(len(done) - 1) // 2]
     others = ", ".join(f"{r.ratio:.3f}" for r in done)
     return [

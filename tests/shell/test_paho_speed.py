@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import socket
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -268,3 +269,31 @@ def test_a_closed_connection_is_seen_as_lost(peer: Peer) -> None:
     peer.broker.close()
     assert peer.client.loop_read() == MQTTErrorCode.MQTT_ERR_CONN_LOST
     assert peer.got == [(1, b"last")]
+
+
+def test_a_round_of_packets_wakes_the_network_thread_once(peer: Peer) -> None:
+    """paho writes a wake-up byte for the network thread for every packet it queues (100
+    system calls and wake-ups for a round of 100 PUBACKs); now only when the queue was
+    empty: with more waiting, the thread is writing them or will select() for writing."""
+    wake_r, wake_w = socket.socketpair()
+    wake_r.setblocking(False)
+    client = peer.client
+    client._sockpairW = wake_w
+    client._thread = threading.current_thread()  # "threaded": queue, never write here
+    try:
+        for mid in range(1, 101):
+            assert client.ack(mid, 1) == MQTTErrorCode.MQTT_ERR_SUCCESS
+        assert wake_r.recv(1000) == b"0"  # one byte for the hundred
+        assert len(client._out_packet) == 100
+        client._thread = None
+        assert client.loop_write() == MQTTErrorCode.MQTT_ERR_SUCCESS  # all of them go
+        assert not client._out_packet
+        sent = peer.broker.recv(10_000)
+        assert sent == b"".join(bytes([0x40, 2]) + mid.to_bytes(2, "big") for mid in range(1, 101))
+        client._thread = threading.current_thread()
+        client.ack(101, 1)  # the queue was empty again: a new wake-up
+        assert wake_r.recv(1000) == b"0"
+    finally:
+        client._thread = None
+        wake_r.close()
+        wake_w.close()
