@@ -73,7 +73,7 @@ class Ingest:
         reorder: ReorderWindow | None = None,
         command_key: Path | None = None,  # signs resync requests; None: log gaps only
     ) -> None:
-        paho_speed.apply()  # paho's MQTT 5 objects without their per-packet set-up cost
+        paho_speed.apply()  # paho 2.2 without its avoidable cost per packet (decision 0002)
         self._reorder = reorder or ReorderWindow()
         self._command_key = command_key
         self._tick_s = min(1.0, self._reorder.seconds / 4)  # how often to look for gaps
