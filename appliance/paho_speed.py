@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -140,22 +141,28 @@ def apply() -> bool:
         info: MQTTMessageInfo | None = None,
     ) -> MQTTErrorCode:
         queued = self._out_packet
-        queued.append(
-            {
-                "command": command,
-                "mid": mid,
-                "qos": qos,
-                "pos": 0,
-                "to_process": len(packet),
-                "packet": packet,
-                "info": info,
-            }
-        )
+        entry = {
+            "command": command,
+            "mid": mid,
+            "qos": qos,
+            "pos": 0,
+            "to_process": len(packet),
+            "packet": packet,
+            "info": info,
+        }
         # Wake the network thread only when ours is the only packet waiting. With more,
         # the thread is writing them (it writes until none is left, ours included) or
         # will select() on the socket for writing. paho writes a byte for every packet:
         # 100 system calls, and as many wake-ups of the thread, for a round of 100 PUBACKs.
-        if len(queued) == 1 and self._sockpairW is not None:
+        # Producers take turns (the lock), so of two that fill an empty queue at once the
+        # first always sees its packet alone.
+        lock = self.__dict__.get("_speed_queue_lock")
+        if lock is None:
+            lock = self.__dict__.setdefault("_speed_queue_lock", threading.Lock())
+        with lock:
+            queued.append(entry)  # type: ignore[arg-type]
+            alone = len(queued) == 1
+        if alone and self._sockpairW is not None:
             with contextlib.suppress(BlockingIOError):
                 self._sockpairW.send(b"0")
         if (
