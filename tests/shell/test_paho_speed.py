@@ -297,3 +297,48 @@ def test_a_round_of_packets_wakes_the_network_thread_once(peer: Peer) -> None:
         client._thread = None
         wake_r.close()
         wake_w.close()
+
+
+def test_queued_packets_go_out_joined_and_a_qos0_publish_is_still_settled(
+    peer: Peer,
+) -> None:
+    """paho sends every queued packet with a send() of its own; now the packets that need
+    nothing after their write go out joined (WRITE_BATCH at most), the same bytes in the
+    same order. A QoS 0 PUBLISH, which paho marks published and reports to on_publish once
+    written, goes on its own."""
+    client = peer.client
+    sends: list[int] = []
+    real_send = peer.ours.send
+
+    def counted(data: bytes) -> int:
+        sends.append(len(data))
+        return real_send(data)
+
+    client._sock = _Sending(peer.ours, counted)
+    published: list[int] = []
+    client.on_publish = lambda c, u, mid, rc, props: published.append(mid)
+    client._thread = threading.current_thread()  # queue only; the test writes
+    try:
+        for mid in range(1, 101):
+            client.ack(mid, 1)
+        info = client.publish("pos/v1/k/k1/telemetry", b"t", qos=0)
+        for mid in range(101, 111):
+            client.ack(mid, 1)
+        client._thread = None
+        assert client.loop_write() == MQTTErrorCode.MQTT_ERR_SUCCESS
+    finally:
+        client._thread = None
+    acks = [bytes([0x40, 2]) + mid.to_bytes(2, "big") for mid in range(1, 111)]
+    wire = peer.broker.recv(100_000)
+    assert wire.startswith(b"".join(acks[:100])) and wire.endswith(b"".join(acks[100:]))
+    assert len(sends) == 4  # 64 + 36 PUBACKs, the PUBLISH alone, then 10 PUBACKs
+    assert sends[0] == 64 * 4 and sends[1] == 36 * 4 and sends[3] == 10 * 4
+    assert info.is_published() and published == [info.mid]
+
+
+class _Sending:
+    def __init__(self, sock: socket.socket, send: Any) -> None:
+        self._sock, self.send = sock, send
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
