@@ -65,14 +65,14 @@ _applied = False
 
 
 def apply() -> bool:
-    """Install the cheap constructors (once; idempotent). False when paho is not the
+    """Install the seven replacements (once; idempotent). False when paho is not the
     version they were checked against, and nothing is changed."""
     global _applied
     if _applied:
         return True
     if paho.mqtt.__version__ != PAHO_CHECKED:
         log.info(
-            "paho-mqtt %s, not %s: its property objects stay as shipped",
+            "paho-mqtt %s, not %s: it runs as shipped (appliance.paho_speed not applied)",
             paho.mqtt.__version__,
             PAHO_CHECKED,
         )
@@ -146,26 +146,14 @@ def apply() -> bool:
         info: MQTTMessageInfo | None = None,
     ) -> MQTTErrorCode:
         queued = self._out_packet
-        entry = {
-            "command": command,
-            "mid": mid,
-            "qos": qos,
-            "pos": 0,
-            "to_process": len(packet),
-            "packet": packet,
-            "info": info,
-        }
         # Wake the network thread only when ours is the only packet waiting. With more,
         # the thread is writing them (it writes until none is left, ours included) or
         # will select() on the socket for writing. paho writes a byte for every packet:
         # 100 system calls, and as many wake-ups of the thread, for a round of 100 PUBACKs.
         # Producers take turns (the lock), so of two that fill an empty queue at once the
         # first always sees its packet alone.
-        lock = self.__dict__.get("_speed_queue_lock")
-        if lock is None:
-            lock = self.__dict__.setdefault("_speed_queue_lock", threading.Lock())
-        with lock:
-            queued.append(entry)  # type: ignore[arg-type]
+        with _queue_lock(self):
+            queued.append(_entry(command, mid, qos, packet, info))
             alone = len(queued) == 1
         if alone and self._sockpairW is not None:
             with contextlib.suppress(BlockingIOError):
@@ -188,9 +176,8 @@ def apply() -> bool:
         # (no QoS 0 PUBLISH, whose info and on_publish paho settles then, no DISCONNECT)
         # go out joined: the same bytes in the same order, one send().
         queued = self._out_packet
-        lock = self.__dict__.get("_speed_queue_lock")
-        if len(queued) > 1 and lock is not None:
-            with lock:  # producers wait: the queue is rebuilt in the same order
+        if len(queued) > 1:
+            with _queue_lock(self):  # producers wait: the queue is rebuilt in the same order
                 waiting = list(queued)
                 queued.clear()
                 run: list[Any] = []
@@ -223,20 +210,33 @@ def apply() -> bool:
     return True
 
 
+def _entry(
+    command: int, mid: int, qos: int, packet: bytes | bytearray, info: MQTTMessageInfo | None
+) -> Any:
+    """A packet as paho queues it (its _OutPacket), not yet sent."""
+    return {
+        "command": command,
+        "mid": mid,
+        "qos": qos,
+        "pos": 0,
+        "to_process": len(packet),
+        "packet": packet,
+        "info": info,
+    }
+
+
+def _queue_lock(client: Client) -> threading.Lock:
+    """The lock under which packets join this client's queue (made on first use)."""
+    lock = client.__dict__.get("_speed_queue_lock")
+    if lock is None:
+        lock = client.__dict__.setdefault("_speed_queue_lock", threading.Lock())
+    return cast(threading.Lock, lock)
+
+
 def _put_joined(queued: Any, run: list[Any]) -> None:
     """One queue entry for these packets: their bytes joined, in order."""
     if len(run) == 1:
         queued.append(run[0])
     elif run:
-        blob = b"".join(bytes(one["packet"]) for one in run)
-        queued.append(
-            {
-                "command": run[0]["command"],
-                "mid": run[0]["mid"],
-                "qos": run[0]["qos"],
-                "pos": 0,
-                "to_process": len(blob),
-                "packet": blob,
-                "info": None,
-            }
-        )
+        blob = b"".join([one["packet"] for one in run])
+        queued.append(_entry(run[0]["command"], run[0]["mid"], run[0]["qos"], blob, None))
