@@ -14,6 +14,7 @@ stream, with nothing left in the kiosk's outbox.
 from __future__ import annotations
 
 import os
+import re
 import selectors
 import signal
 import sqlite3
@@ -215,6 +216,11 @@ class IngestProcess(Child):
             for line in self.log().splitlines()
             if "rejected a message" in line or "not stored" in line
         ]
+
+    def events_not_stored(self) -> int:
+        """How many events the ingest could not store: it logs one line a round ("2 events
+        not stored"), and one round may hold any number of them."""
+        return sum(int(found) for found in re.findall(r"(\d+) events not stored", self.log()))
 
 
 # -- reading the two sides -------------------------------------------------------------------
